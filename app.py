@@ -1,0 +1,99 @@
+"""Wiring only: settings, database, templates, middleware, routes and the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+import database
+import settings as settings_module
+import storage
+import web
+from middleware import GuardMiddleware, SecurityHeadersMiddleware, SessionCookieMiddleware
+from requeststate import RequestStateMiddleware, StaticCacheMiddleware
+from routes import album, consent, pages, tiles
+from settings import Settings
+
+log = logging.getLogger("minimal_user")
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    """What the guard answers: 403 for a missing or bad CSRF token, 413 for a large body."""
+    request = Request(scope, receive)
+    response = web.error_page(request, scope["refusal"])
+    await response(scope, receive, send)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
+    return web.error_page(request, status, headers)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return web.error_page(request, 500)
+
+
+def create_app(config: Settings | None = None) -> Starlette:
+    config = config or settings_module.load()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        connection = database.connection_for(config)
+        db = database.database(connection, config)
+        try:
+            await db.connect()
+            if config.auto_migrate:
+                await database.migrate(db)
+            await app.state.tiles.start()
+            app.state.db = db
+            yield
+        finally:
+            await app.state.tiles.close()
+            if db.is_connected:
+                await db.disconnect()
+            connection.close()
+
+    app = Starlette(
+        routes=[
+            *pages.routes,
+            *consent.routes,
+            *album.routes,
+            *tiles.routes,
+            Mount("/static", StaticFiles(directory=web.STATIC), name="static"),
+        ],
+        middleware=[
+            Middleware(GZipMiddleware, minimum_size=600),
+            Middleware(
+                SecurityHeadersMiddleware,
+                production=config.production,
+                img_sources=f" {config.tiles_base_url}" if config.tiles_base_url else "",
+            ),
+            Middleware(StaticCacheMiddleware),
+            Middleware(
+                SessionCookieMiddleware, secret_key=config.secret_key, secure=config.production
+            ),
+            Middleware(RequestStateMiddleware),
+            Middleware(GuardMiddleware, base_url=config.base_url, refuse=refuse),
+        ],
+        exception_handlers={HTTPException: http_error, 500: server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = config
+    app.state.templates = web.environment(auto_reload=config.development)
+    app.state.tiles = storage.make_store(config)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,36 @@
+"""The cat album: the placeholder for a product's own section."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import web
+from auth import confirmation_required, login_required
+from sql import images
+
+
+@confirmation_required
+async def album(request: Request) -> Response:
+    pictures = await images.on_air(request.app.state.db)
+    return web.render(request, "templates/album/album.html", {"images": pictures})
+
+
+@login_required
+async def image_details(request: Request) -> Response:
+    try:
+        img_id = int(request.path_params["img_id"])
+    except ValueError:
+        raise HTTPException(404) from None
+    picture = await images.one(request.app.state.db, img_id) if 0 < img_id < 2**62 else None
+    if picture is None:
+        raise HTTPException(404)
+    return web.render(request, "templates/album/image_details.html", {"image": picture})
+
+
+routes = [
+    Route("/album/", album, name="album"),
+    Route("/album/imagedetails/{img_id}", image_details, name="image_details"),
+]

@@ -1,0 +1,47 @@
+"""The users' SVG tiles, when the app serves them itself (no TILES_BASE_URL)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from storage import CACHE_CONTROL, CONTENT_TYPE, StorageUnavailable, TileStore, valid_name
+
+# An SVG opened on its own is a document: no script, no fetch, nothing sniffed.
+SVG_HEADERS = {
+    "Cache-Control": CACHE_CONTROL,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+async def tile(request: Request) -> Response:
+    name: str = request.path_params["name"]
+    store: TileStore = request.app.state.tiles
+    if not valid_name(name):
+        return _not_found()
+    try:
+        svg = await store.get(name)
+    except StorageUnavailable:
+        return Response(
+            "Tiles are unavailable for a moment.",
+            status_code=503,
+            media_type="text/plain",
+            headers={"Retry-After": "5", "Cache-Control": "no-store"},
+        )
+    if svg is None:
+        return _not_found()
+    return Response(svg, media_type=CONTENT_TYPE, headers=SVG_HEADERS)
+
+
+def _not_found() -> Response:
+    return Response(
+        "No such tile.",
+        status_code=404,
+        media_type="text/plain",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+routes = [Route("/tiles/{name}", tile, methods=["GET", "HEAD"])]

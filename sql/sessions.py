@@ -1,0 +1,108 @@
+"""Queries on minimaluser.tbl_session: one row per logged-in browser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from databases import Database
+
+IDLE_HOURS = 12
+REMEMBER_DAYS = 30
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    email: str
+    nickname: str
+    confirmed: bool
+    tile: str
+    session_id: UUID
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: UUID
+    ip: str
+    user_agent: str
+    created: datetime
+    last_seen: datetime
+
+
+async def create(db: Database, user_id: int, ip: str, user_agent: str, remember: bool) -> UUID:
+    value = await db.fetch_val(
+        "insert into minimaluser.tbl_session (aut_id, ses_ip, ses_user_agent, ses_remember)"
+        " values (:user_id, :ip, :user_agent, :remember) returning ses_id",
+        {"user_id": user_id, "ip": ip[:64], "user_agent": user_agent[:512], "remember": remember},
+    )
+    return UUID(str(value))
+
+
+async def resolve(db: Database, user_id: int, session_id: UUID) -> CurrentUser | None:
+    """The user behind a live session, touching last-seen at most once a minute; one round trip."""
+    row = await db.fetch_one(
+        "with live as ("
+        " select s.ses_id, s.aut_id from minimaluser.tbl_session s"
+        " where s.ses_id = :session_id and s.aut_id = :user_id"
+        " and (s.ses_remember and s.ses_created > now() - make_interval(days => :remember_days)"
+        " or not s.ses_remember"
+        " and s.ses_last_seen > now() - make_interval(hours => :idle_hours))),"
+        " touch as (update minimaluser.tbl_session set ses_last_seen = now()"
+        " where ses_id = (select ses_id from live)"
+        " and ses_last_seen < now() - interval '1 minute')"
+        " select u.aut_id, u.aut_email, u.aut_name, u.aut_confirmed, u.aut_tile, live.ses_id"
+        " from live join minimaluser.tbl_auth u on u.aut_id = live.aut_id where u.aut_isvalid",
+        {
+            "session_id": session_id,
+            "user_id": user_id,
+            "remember_days": REMEMBER_DAYS,
+            "idle_hours": IDLE_HOURS,
+        },
+    )
+    if row is None:
+        return None
+    return CurrentUser(
+        id=row["aut_id"],
+        email=row["aut_email"],
+        nickname=row["aut_name"],
+        confirmed=row["aut_confirmed"],
+        tile=row["aut_tile"],
+        session_id=row["ses_id"],
+    )
+
+
+async def delete(db: Database, session_id: UUID) -> None:
+    await db.execute(
+        "delete from minimaluser.tbl_session where ses_id = :session_id", {"session_id": session_id}
+    )
+
+
+async def delete_all(db: Database, user_id: int) -> None:
+    await db.execute(
+        "delete from minimaluser.tbl_session where aut_id = :user_id", {"user_id": user_id}
+    )
+
+
+async def delete_others(db: Database, user_id: int, keep: UUID) -> int:
+    rows = await db.fetch_all(
+        "delete from minimaluser.tbl_session where aut_id = :user_id and ses_id <> :keep"
+        " returning ses_id",
+        {"user_id": user_id, "keep": keep},
+    )
+    return len(rows)
+
+
+async def of_user(db: Database, user_id: int) -> list[SessionRow]:
+    rows = await db.fetch_all(
+        "select ses_id, ses_ip, ses_user_agent, ses_created, ses_last_seen"
+        " from minimaluser.tbl_session where aut_id = :user_id order by ses_last_seen desc",
+        {"user_id": user_id},
+    )
+    return [
+        SessionRow(
+            r["ses_id"], r["ses_ip"], r["ses_user_agent"], r["ses_created"], r["ses_last_seen"]
+        )
+        for r in rows
+    ]

@@ -1,0 +1,149 @@
+"""Migrations, several processes starting together, and the 503 while PostgreSQL is away."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from databases import Database
+
+import database
+import settings as settings_module
+from tests.conftest import RUN_DIR, LiveServer, Postgres, app_env
+
+
+async def test_each_migration_is_recorded_once(db: Database) -> None:
+    names = [r["name"] for r in await db.fetch_all("select name from public.schema_migration")]
+    files = sorted(p.name for p in database.MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))
+    assert sorted(names) == files
+    assert await database.migrate(db) == []
+
+
+async def test_original_tables_keep_their_names_and_lose_the_plain_key(db: Database) -> None:
+    columns = {
+        r["column_name"]
+        for r in await db.fetch_all(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'minimaluser' and table_name = 'tbl_auth'"
+        )
+    }
+    assert {"aut_id", "aut_email", "aut_key", "aut_name", "aut_isvalid", "aut_confirmed"} <= columns
+    assert "aut_key_temp" not in columns
+
+
+async def test_email_is_unique_without_regard_to_case(db: Database) -> None:
+    await db.execute(
+        "insert into minimaluser.tbl_auth (aut_email, aut_key, aut_name, aut_tile)"
+        " values ('Case@Example.com', 'x', 'case-one', 'a.svg')"
+    )
+    with pytest.raises(Exception, match="tbl_auth_email_unique"):
+        await db.execute(
+            "insert into minimaluser.tbl_auth (aut_email, aut_key, aut_name, aut_tile)"
+            " values ('case@example.COM', 'x', 'case-two', 'b.svg')"
+        )
+
+
+async def test_two_app_processes_starting_together_migrate_once(postgres: Postgres) -> None:
+    url = postgres.create_database()
+    servers = [LiveServer(app_env(url)) for _ in range(2)]
+    await asyncio.gather(*(asyncio.to_thread(s.start) for s in servers))
+    config = settings_module.load(app_env(url))
+    check = database.database(database.connection_for(config), config)
+    try:
+        async with httpx.AsyncClient() as http:
+            for server in servers:
+                assert (await http.get(server.url + "/about")).status_code == 200
+        await check.connect()
+        row = await check.fetch_one(
+            "select count(*) as n, count(distinct name) as d from public.schema_migration"
+        )
+        assert row is not None
+        assert row["n"] == row["d"] == len(list(database.MIGRATIONS.glob("*.sql")))
+    finally:
+        await check.disconnect()
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def outage_postgres() -> Iterator[Postgres]:
+    pg = Postgres(RUN_DIR / "pg-outage")
+    yield pg
+    pg.server.cleanup()
+
+
+async def test_stopped_database_gives_a_prompt_503_and_the_site_recovers(
+    outage_postgres: Postgres,
+) -> None:
+    from app import create_app
+
+    url = outage_postgres.create_database()
+    application: Any = create_app(settings_module.load(app_env(url)))
+    transport = httpx.ASGITransport(app=application)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        assert (await client.get("/")).status_code == 200
+        await asyncio.to_thread(outage_postgres.stop)
+        started = time.monotonic()
+        page = await client.get("/")
+        assert page.status_code == 503
+        assert time.monotonic() - started < 10
+        assert page.headers["retry-after"] == "5"
+        assert "Temporarily unavailable" in page.text
+        assert "Traceback" not in page.text
+        assert (await client.get("/about")).status_code == 200
+        await asyncio.to_thread(outage_postgres.start)
+        assert (await client.get("/")).status_code == 200
+
+
+def test_development_secret_is_generated_once_and_shared(tmp_path: Path) -> None:
+    env = {"APP_ENV": "development", "DATA_DIR": str(tmp_path)}
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: settings_module.load(env).secret_key, range(16)))
+    assert len(keys) == 1
+    assert len(next(iter(keys))) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "needs"),
+    [
+        ({}, "SECRET_KEY, DATABASE_URL, BASE_URL, SMTP_URL or MAILER_URL"),
+        (
+            {
+                "SECRET_KEY": "short",
+                "DATABASE_URL": "postgresql://u@h/d",
+                "BASE_URL": "https://example.com",
+                "SMTP_URL": "smtp://mail:25",
+            },
+            "at least 32 bytes",
+        ),
+        ({"APP_ENV": "staging"}, "APP_ENV must be one of"),
+    ],
+)
+def test_production_refuses_to_start_without_what_it_needs(
+    env: dict[str, str], needs: str, tmp_path: Path
+) -> None:
+    with pytest.raises(settings_module.SettingsError, match=needs):
+        settings_module.load({"DATA_DIR": str(tmp_path), **env})
+
+
+def test_production_starts_with_everything_set(tmp_path: Path) -> None:
+    config = settings_module.load(
+        {
+            "SECRET_KEY": "k" * 32,
+            "DATABASE_URL": "postgresql://u:p@db:5432/site",
+            "BASE_URL": "https://example.com/",
+            "SMTP_URL": "smtp://mail:25",
+            "DATA_DIR": str(tmp_path),
+        }
+    )
+    assert config.production and config.base_url == "https://example.com"
