@@ -17,13 +17,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 import database
+import mailer
 import settings as settings_module
 import storage
 import web
+from accounts import Services
+from keys import Hasher
 from middleware import GuardMiddleware, SecurityHeadersMiddleware, SessionCookieMiddleware
 from requeststate import RequestStateMiddleware, StaticCacheMiddleware
-from routes import album, consent, pages, tiles
+from routes import album, auth, consent, devoutbox, pages, profile, tiles
 from settings import Settings
+from sql.namer import load_namer
 
 log = logging.getLogger("minimal_user")
 
@@ -58,7 +62,22 @@ def create_app(config: Settings | None = None) -> Starlette:
                 await database.migrate(db)
             await app.state.tiles.start()
             app.state.db = db
-            yield
+            dispatcher = mailer.Dispatcher(
+                db, config, mailer.delivery_for(config, app.state.renderer)
+            )
+            app.state.services = Services(
+                db=db,
+                settings=config,
+                hasher=Hasher(config.argon2_memory_kib, config.argon2_time_cost),
+                namer=await load_namer(db),
+                tiles=app.state.tiles,
+                wake_mailer=dispatcher.wake,
+            )
+            dispatcher.start()
+            try:
+                yield
+            finally:
+                await dispatcher.stop()
         finally:
             await app.state.tiles.close()
             if db.is_connected:
@@ -70,6 +89,9 @@ def create_app(config: Settings | None = None) -> Starlette:
             *pages.routes,
             *consent.routes,
             *album.routes,
+            *auth.routes,
+            *profile.routes,
+            *devoutbox.routes,
             *tiles.routes,
             Mount("/static", StaticFiles(directory=web.STATIC), name="static"),
         ],
@@ -93,6 +115,7 @@ def create_app(config: Settings | None = None) -> Starlette:
     app.state.settings = config
     app.state.templates = web.environment(auto_reload=config.development)
     app.state.tiles = storage.make_store(config)
+    app.state.renderer = mailer.Renderer()
     return app
 
 

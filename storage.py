@@ -102,7 +102,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)  # noqa: S103 - public images, readable by a front server
+        os.chmod(temporary, 0o644)  # public images, readable by a front server too
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -111,9 +111,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _s3_call(action: str, name: str) -> AsyncIterator[None]:
+async def _s3_call(action: str, name: str, deadline: float) -> AsyncIterator[None]:
     try:
-        async with asyncio.timeout(S3_DEADLINE):
+        async with asyncio.timeout(deadline):
             yield
     except (BotoCoreError, ClientError, aiohttp.ClientError, OSError) as exc:
         # OSError covers the deadline's TimeoutError.
@@ -134,11 +134,13 @@ class S3TileStore:
         endpoint_url: str | None = None,
         region: str | None = None,
         public_base_url: str | None = None,
+        deadline: float = S3_DEADLINE,
     ) -> None:
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self.region = region
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.deadline = deadline
         self._stack: contextlib.AsyncExitStack | None = None
         self._client: Any = None
 
@@ -151,6 +153,9 @@ class S3TileStore:
             retries={"max_attempts": 1, "mode": "standard"},
             # S3-compatible servers (MinIO, moto) rarely resolve bucket subdomains.
             s3={"addressing_style": "path" if self.endpoint_url else "auto"},
+            # Checksums only where S3 requires them: not every S3-compatible server knows them.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
             warm_up_loader_caches=True,
         )
         stack = contextlib.AsyncExitStack()
@@ -175,7 +180,7 @@ class S3TileStore:
 
     async def get(self, name: str) -> bytes | None:
         key = self._key(name)
-        async with _s3_call("get", name):
+        async with _s3_call("get", name, self.deadline):
             try:
                 response = await self.client.get_object(Bucket=self.bucket, Key=key)
             except ClientError as exc:
@@ -188,7 +193,7 @@ class S3TileStore:
 
     async def put(self, name: str, svg: bytes) -> None:
         key = self._key(name)
-        async with _s3_call("put", name):
+        async with _s3_call("put", name, self.deadline):
             await self.client.put_object(
                 Bucket=self.bucket,
                 Key=key,
@@ -199,7 +204,7 @@ class S3TileStore:
 
     async def delete(self, name: str) -> None:
         key = self._key(name)
-        async with _s3_call("delete", name):
+        async with _s3_call("delete", name, self.deadline):
             await self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def url(self, name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import email.policy
 import os
 import re
 import shutil
@@ -11,11 +13,14 @@ import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from databases import Database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,16 +90,62 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
     }
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd) that keeps what it receives, parsed."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[EmailMessage] = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 Message accepted for delivery"
+
+    async def wait_for(self, recipient: str, event_words: str = "") -> EmailMessage:
+        """The newest message to that address whose subject has those words."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                if message["To"] == recipient and event_words in message["Subject"]:
+                    return message
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no email to {recipient} with {event_words!r} in its subject")
+
+    def to(self, recipient: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == recipient]
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
 @pytest.fixture(scope="session")
 def database_url(postgres: Postgres) -> str:
     return postgres.create_database()
 
 
 @pytest.fixture(scope="session")
-async def app(database_url: str) -> AsyncIterator[Any]:
+async def app(database_url: str, mailbox: Mailbox) -> AsyncIterator[Any]:
     from app import create_app
 
-    application = create_app(settings_module.load(app_env(database_url)))
+    application = create_app(settings_module.load(app_env(database_url, SMTP_URL=mailbox.url)))
     async with application.router.lifespan_context(application):
         yield application
 

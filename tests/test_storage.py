@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import time
@@ -215,6 +216,31 @@ async def test_s3_store_reports_an_outage_promptly_then_recovers(aws_env: None) 
             assert await store.get(NAME) == OTHER_SVG
         finally:
             await store.close()
+
+
+async def test_s3_store_gives_up_on_a_server_that_never_answers(aws_env: None) -> None:
+    requests: list[bytes] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    store = S3TileStore("tiles", endpoint_url=f"http://127.0.0.1:{port}", deadline=1.0)
+    await store.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailable):
+            await store.put(NAME, SVG)
+        assert time.monotonic() - started < 3
+    finally:
+        await store.close()
+        server.close()
+        await server.wait_closed()
+    assert requests[0].startswith(b"PUT /tiles/tiles/")
+    assert b"expect:" not in requests[0].lower()
 
 
 def test_s3_tile_urls_point_at_the_bucket_only_when_it_is_public() -> None:

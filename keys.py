@@ -1,0 +1,81 @@
+"""Access keys and one-time codes: generate, hash with argon2id off the event loop, verify."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import string
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn.matching import RANKED_DICTIONARIES
+
+ALPHABET = string.ascii_letters + string.digits
+GENERATED_LENGTH = 12
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+COMMON_LISTS = ("passwords",)
+
+
+def generate_key() -> str:
+    """A site-made access key: letters and digits, with at least one of each kind."""
+    while True:
+        key = "".join(secrets.choice(ALPHABET) for _ in range(GENERATED_LENGTH))
+        if any(c.isdigit() for c in key) and any(c.isalpha() for c in key):
+            return key
+
+
+def generate_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """zxcvbn's ranked list of the 30,000 most common passwords."""
+    return frozenset(word for name in COMMON_LISTS for word in RANKED_DICTIONARIES[name])
+
+
+def key_problem(key: str, current: str | None = None) -> str | None:
+    """Why a key chosen by a user is refused, in words for the form; None when it is fine."""
+    if len(key) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if len(key) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    if key.lower() in common_passwords():
+        return "That key is among the most common passwords; choose another."
+    if current is not None and key == current:
+        return "The new key must differ from the current one."
+    return None
+
+
+class Hasher:
+    """argon2id with the configured cost; at most one hash at a time per process."""
+
+    def __init__(self, memory_kib: int, time_cost: int) -> None:
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+        self._dummy: str | None = None
+        self._one_at_a_time = asyncio.Semaphore(1)
+
+    async def hash(self, key: str) -> str:
+        async with self._one_at_a_time:
+            return await asyncio.to_thread(self.hasher.hash, key)
+
+    async def verify(self, hashed: str | None, key: str) -> bool:
+        """Checks the key; with no hash it checks a dummy one, so both paths take the same time."""
+        if hashed is None:
+            if self._dummy is None:
+                self._dummy = await self.hash(secrets.token_hex(16))
+            hashed = self._dummy
+            key = key + "\x00unknown"
+        async with self._one_at_a_time:
+            return await asyncio.to_thread(self._verify, hashed, key)
+
+    def _verify(self, hashed: str, key: str) -> bool:
+        try:
+            return self.hasher.verify(hashed, key)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return self.hasher.check_needs_rehash(hashed)

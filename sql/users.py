@@ -1,0 +1,114 @@
+"""Queries on minimaluser.tbl_auth: the accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from databases import Database
+from databases.interfaces import Record
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    key_hash: str
+    nickname: str
+    valid: bool
+    confirmed: bool
+    tile: str
+
+
+def _user(row: Record | None) -> User | None:
+    if row is None:
+        return None
+    return User(
+        id=row["aut_id"],
+        email=row["aut_email"],
+        key_hash=row["aut_key"],
+        nickname=row["aut_name"],
+        valid=row["aut_isvalid"],
+        confirmed=row["aut_confirmed"],
+        tile=row["aut_tile"],
+    )
+
+
+async def create(db: Database, email: str, key_hash: str, nickname: str, tile: str) -> int:
+    user_id: int = await db.fetch_val(
+        "insert into minimaluser.tbl_auth (aut_email, aut_key, aut_name, aut_tile)"
+        " values (:email, :key_hash, :nickname, :tile) returning aut_id",
+        {"email": email, "key_hash": key_hash, "nickname": nickname, "tile": tile},
+    )
+    return user_id
+
+
+async def by_email(db: Database, email: str) -> User | None:
+    return _user(
+        await db.fetch_one(
+            "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
+            " from minimaluser.tbl_auth where lower(aut_email) = lower(:email)",
+            {"email": email},
+        )
+    )
+
+
+async def by_id(db: Database, user_id: int) -> User | None:
+    return _user(
+        await db.fetch_one(
+            "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
+            " from minimaluser.tbl_auth where aut_id = :user_id",
+            {"user_id": user_id},
+        )
+    )
+
+
+async def email_taken(db: Database, email: str) -> bool:
+    found = await db.fetch_val(
+        "select exists (select 1 from minimaluser.tbl_auth where lower(aut_email) = lower(:email))",
+        {"email": email},
+    )
+    return bool(found)
+
+
+async def confirm(db: Database, user_id: int, email: str) -> bool:
+    """Confirm the address if it is still the user's; True only for the first confirmation."""
+    row = await db.fetch_one(
+        "update minimaluser.tbl_auth set aut_confirmed = true"
+        " where aut_id = :user_id and lower(aut_email) = lower(:email) and not aut_confirmed"
+        " and aut_isvalid returning aut_id",
+        {"user_id": user_id, "email": email},
+    )
+    return row is not None
+
+
+async def set_key_hash(db: Database, user_id: int, key_hash: str) -> None:
+    await db.execute(
+        "update minimaluser.tbl_auth set aut_key = :key_hash where aut_id = :user_id",
+        {"user_id": user_id, "key_hash": key_hash},
+    )
+
+
+async def set_valid(db: Database, user_id: int, valid: bool) -> bool:
+    row = await db.fetch_one(
+        "update minimaluser.tbl_auth set aut_isvalid = :valid where aut_id = :user_id"
+        " returning aut_id",
+        {"user_id": user_id, "valid": valid},
+    )
+    return row is not None
+
+
+async def delete(db: Database, user_id: int) -> bool:
+    row = await db.fetch_one(
+        "delete from minimaluser.tbl_auth where aut_id = :user_id returning aut_id",
+        {"user_id": user_id},
+    )
+    return row is not None
+
+
+async def listing(db: Database, limit: int = 200) -> list[User]:
+    rows = await db.fetch_all(
+        "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
+        " from minimaluser.tbl_auth order by aut_id limit :limit",
+        {"limit": limit},
+    )
+    return [u for u in map(_user, rows) if u is not None]
