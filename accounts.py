@@ -18,8 +18,8 @@ import mailer
 from identity import Namer
 from keys import Hasher, generate_key
 from settings import Settings
-from sql import sessions, throttle, users
-from storage import StorageUnavailable, TileStore
+from sql import sessions, throttle, tile_jobs, users
+from tilework import TileWorker
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Services:
     settings: Settings
     hasher: Hasher
     namer: Namer
-    tiles: TileStore
+    tile_worker: TileWorker
     wake_mailer: Callable[[], None]
 
 
@@ -129,6 +129,9 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
                 session_id = await sessions.create(
                     svc.db, user_id, client.ip, client.user_agent, remember=False
                 )
+                tile_job = await tile_jobs.add(
+                    svc.db, "put", tile_name, svc.namer.tile(colour, nickname)
+                )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "tbl_auth_email_unique":
                 raise AccountError(
@@ -141,15 +144,8 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
     else:
         raise AccountError("We could not find a free nickname; please try again.", "email")
     svc.wake_mailer()
-    await store_tile(svc, tile_name, svc.namer.tile(colour, nickname))
+    await svc.tile_worker.now(tile_job)
     return NewAccount(user_id, session_id, email, nickname, key, tile_name)
-
-
-async def store_tile(svc: Services, name: str, svg: str) -> None:
-    try:
-        await svc.tiles.put(name, svg.encode())
-    except StorageUnavailable:
-        log.warning("tile store unavailable; tile %s not stored", name)
 
 
 async def log_in(

@@ -25,9 +25,10 @@ from accounts import Services
 from keys import Hasher
 from middleware import GuardMiddleware, SecurityHeadersMiddleware, SessionCookieMiddleware
 from requeststate import RequestStateMiddleware, StaticCacheMiddleware
-from routes import album, auth, consent, devoutbox, pages, profile, tiles
+from routes import album, auth, consent, devoutbox, pages, profile, recovery, tiles
 from settings import Settings
 from sql.namer import load_namer
+from tilework import TileWorker
 
 log = logging.getLogger("minimal_user")
 
@@ -65,18 +66,21 @@ def create_app(config: Settings | None = None) -> Starlette:
             dispatcher = mailer.Dispatcher(
                 db, config, mailer.delivery_for(config, app.state.renderer)
             )
+            tile_worker = TileWorker(db, app.state.tiles, config.mail_retry_cap)
             app.state.services = Services(
                 db=db,
                 settings=config,
                 hasher=Hasher(config.argon2_memory_kib, config.argon2_time_cost),
                 namer=await load_namer(db),
-                tiles=app.state.tiles,
+                tile_worker=tile_worker,
                 wake_mailer=dispatcher.wake,
             )
             dispatcher.start()
+            tile_worker.start()
             try:
                 yield
             finally:
+                await tile_worker.stop()
                 await dispatcher.stop()
         finally:
             await app.state.tiles.close()
@@ -91,6 +95,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             *album.routes,
             *auth.routes,
             *profile.routes,
+            *recovery.routes,
             *devoutbox.routes,
             *tiles.routes,
             Mount("/static", StaticFiles(directory=web.STATIC), name="static"),

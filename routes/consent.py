@@ -43,15 +43,17 @@ async def choose(request: Request) -> Response:
             status=422,
         )
     request.state.policy = policy
+    back_to = web.local_path(str(form.get("next", "/")))
     if web.wants_fragment(request):
         response: Response = web.render(
             request,
             "templates/cookie_settings.html",
+            {"consent_next": back_to},
             fragment="partials/cookie_banner.html",
-            oob=["partials/analytics.html"],
+            oob=["partials/analytics.html", "partials/cookie_settings_form.html"],
         )
     else:
-        response = web.redirect(request, web.local_path(str(form.get("next", "/"))))
+        response = web.redirect(request, back_to)
     response.set_cookie(
         COOKIE,
         str(policy),

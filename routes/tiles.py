@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sql import tile_jobs
 from storage import CACHE_CONTROL, CONTENT_TYPE, StorageUnavailable, TileStore, valid_name
 
 # An SVG opened on its own is a document: no script, no fetch, nothing sniffed.
@@ -14,6 +15,7 @@ SVG_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
     "X-Content-Type-Options": "nosniff",
 }
+WAITING_HEADERS = {**SVG_HEADERS, "Cache-Control": "no-store"}
 
 
 async def tile(request: Request) -> Response:
@@ -24,14 +26,12 @@ async def tile(request: Request) -> Response:
     try:
         svg = await store.get(name)
     except StorageUnavailable:
-        return Response(
-            "Tiles are unavailable for a moment.",
-            status_code=503,
-            media_type="text/plain",
-            headers={"Retry-After": "5", "Cache-Control": "no-store"},
-        )
+        svg = None
     if svg is None:
-        return _not_found()
+        waiting = await tile_jobs.pending_put(request.app.state.db, name)
+        if waiting is None:
+            return _not_found()
+        return Response(waiting, media_type=CONTENT_TYPE, headers=WAITING_HEADERS)
     return Response(svg, media_type=CONTENT_TYPE, headers=SVG_HEADERS)
 
 

@@ -112,3 +112,19 @@ async def listing(db: Database, limit: int = 200) -> list[User]:
         {"limit": limit},
     )
     return [u for u in map(_user, rows) if u is not None]
+
+
+async def set_nickname(db: Database, user_id: int, nickname: str) -> None:
+    await db.execute(
+        "update minimaluser.tbl_auth set aut_name = :nickname where aut_id = :user_id",
+        {"user_id": user_id, "nickname": nickname},
+    )
+
+
+async def set_email(db: Database, user_id: int, email: str) -> None:
+    """A confirmed change of address: the new one is proven by its link."""
+    await db.execute(
+        "update minimaluser.tbl_auth set aut_email = :email, aut_confirmed = true"
+        " where aut_id = :user_id",
+        {"user_id": user_id, "email": email},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -89,12 +90,16 @@ async def test_keys_are_stored_as_argon2id_hashes_and_outbox_secrets_are_wiped(
     )
     assert stored.startswith("$argon2id$") and key not in stored
     await mailbox.wait_for(email, "Welcome")
-    row = await db.fetch_one(
-        "select obx_secret, obx_context::text as context, obx_sent_at from minimaluser.tbl_outbox"
-        " where obx_recipient = :email",
-        {"email": email},
-    )
-    assert row is not None
+    for _ in range(100):
+        row = await db.fetch_one(
+            "select obx_secret, obx_context::text as context, obx_sent_at"
+            " from minimaluser.tbl_outbox where obx_recipient = :email",
+            {"email": email},
+        )
+        assert row is not None
+        if row["obx_sent_at"] is not None:
+            break
+        await asyncio.sleep(0.05)
     assert row["obx_secret"] is None and row["obx_sent_at"] is not None
     assert key not in row["context"]
 

@@ -14,11 +14,13 @@ import anyio.to_thread
 import httpx
 import pytest
 from aiobotocore.session import get_session
+from databases import Database
 from starlette.applications import Starlette
 
 import settings
 import storage
 from routes import tiles
+from sql import tile_jobs
 from storage import LocalTileStore, S3TileStore, StorageUnavailable, make_store, valid_name
 from tests.servers import MotoServer
 
@@ -281,18 +283,21 @@ class DownStore(LocalTileStore):
 
 
 @asynccontextmanager
-async def tiles_client(store: storage.TileStore) -> AsyncIterator[httpx.AsyncClient]:
+async def tiles_client(store: storage.TileStore, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = Starlette(routes=tiles.routes)
     app.state.tiles = store
+    app.state.db = db
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
 
 
-async def test_tile_route_serves_a_stored_tile_that_cannot_run_script(tmp_path: Path) -> None:
+async def test_tile_route_serves_a_stored_tile_that_cannot_run_script(
+    tmp_path: Path, db: Database
+) -> None:
     store = LocalTileStore(tmp_path)
     await store.put(NAME, SVG)
-    async with tiles_client(store) as client:
+    async with tiles_client(store, db) as client:
         response = await client.get(f"/tiles/{NAME}")
         head = await client.head(f"/tiles/{NAME}")
 
@@ -319,17 +324,22 @@ async def test_tile_route_serves_a_stored_tile_that_cannot_run_script(tmp_path: 
     ],
 )
 async def test_tile_route_answers_404_for_unknown_and_invalid_names(
-    tmp_path: Path, path: str
+    tmp_path: Path, path: str, db: Database
 ) -> None:
     (tmp_path / "secret_key").write_text("not a tile")
     (tmp_path / "x.txt").write_text("not a tile")
-    async with tiles_client(LocalTileStore(tmp_path / "tiles")) as client:
+    async with tiles_client(LocalTileStore(tmp_path / "tiles"), db) as client:
         response = await client.get(path)
     assert response.status_code == 404
 
 
-async def test_tile_route_asks_to_retry_when_storage_is_down(tmp_path: Path) -> None:
-    async with tiles_client(DownStore(tmp_path)) as client:
-        response = await client.get(f"/tiles/{NAME}")
-    assert response.status_code == 503
-    assert response.headers["retry-after"] == "5"
+async def test_tile_route_serves_a_tile_still_waiting_for_a_store_that_is_down(
+    tmp_path: Path, db: Database
+) -> None:
+    name = f"tile-{uuid.uuid4().hex[:12]}.svg"
+    async with tiles_client(DownStore(tmp_path), db) as client:
+        assert (await client.get(f"/tiles/{name}")).status_code == 404
+        await tile_jobs.add(db, "put", name, SVG.decode())
+        response = await client.get(f"/tiles/{name}")
+    assert response.status_code == 200 and response.content == SVG
+    assert response.headers["cache-control"] == "no-store"

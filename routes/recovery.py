@@ -1,0 +1,5 @@
+"""The forgotten key: ask for a one-time code, then set a new key with it."""
+
+from __future__ import annotations
+
+routes: list[object] = []
