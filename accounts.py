@@ -77,6 +77,7 @@ class Confirmation(Enum):
     FIRST = "first"
     ALREADY = "already"
     INVALID = "invalid"
+    TAKEN = "taken"
 
 
 def normalise_email(raw: str) -> str:

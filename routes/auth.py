@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 import accounts
 import auth
+import changes
 import web
 from accounts import AccountError, Client, Confirmation, Services, Throttled
 from auth import guest_only, login_required
@@ -109,14 +110,17 @@ async def logout(request: Request) -> Response:
 
 async def confirm_email(request: Request) -> Response:
     token = str(request.path_params["token"])[:2048]
-    outcome, user_id, session_id = await accounts.confirm_email(
-        services(request), token, client_of(request)
-    )
+    svc, client = services(request), client_of(request)
+    result = await changes.confirm_email_change(svc, token, client)
+    outcome, user_id, session_id = result or await accounts.confirm_email(svc, token, client)
     if outcome is Confirmation.FIRST and session_id is not None:
         auth.start_session(request, user_id, session_id, remember=False)
-        web.flash(request, "Your email address is confirmed. Welcome to the album!")
-        return web.redirect(request, "/album/")
-    status = 200 if outcome is Confirmation.ALREADY else 400
+        if result is None:
+            web.flash(request, "Your email address is confirmed. Welcome to the album!")
+            return web.redirect(request, "/album/")
+        web.flash(request, "Your new email address is confirmed and in use.")
+        return web.redirect(request, "/auth/userprofile")
+    status = {Confirmation.ALREADY: 200, Confirmation.TAKEN: 409}.get(outcome, 400)
     return web.render(
         request, "templates/auth/confirmation.html", {"outcome": outcome.value}, status=status
     )

@@ -1,18 +1,231 @@
-"""The logged-in user's own page."""
+"""The profile: nickname, access key, email, sessions, and deleting the account."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+import auth
+import changes
 import web
+from accounts import AccountError, Throttled
 from auth import login_required
+from routes.auth import form_values, services
+from sql import email_changes, sessions
+
+PAGE = "templates/auth/userprofile.html"
+FORMS = {
+    "nickname": ("partials/profile/nickname_form.html", ("username",)),
+    "key": ("partials/profile/key_form.html", ("accesskey", "newaccesskey", "confirmaccesskey")),
+    "email": ("partials/profile/email_form.html", ("email", "accesskey")),
+    "sessions": ("partials/profile/sessions.html", ()),
+    "delete": ("partials/profile/delete_form.html", ("accesskey",)),
+}
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device(user_agent: str) -> str:
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (user_agent[:40] or "Unknown device")
+
+
+async def profile_values(request: Request) -> dict[str, Any]:
+    """What the whole page shows besides the user: the pending address and the sessions."""
+    svc = services(request)
+    user = request.state.user
+    return {
+        "pending": await email_changes.of_user(svc.db, user.id),
+        "sessions": await sessions.of_user(svc.db, user.id),
+        "device": device,
+    }
+
+
+async def answer(
+    request: Request,
+    form: str,
+    *,
+    done: str = "",
+    error: AccountError | None = None,
+    entered: dict[str, str] | None = None,
+    status: int = 200,
+    oob: tuple[str, ...] = (),
+) -> Response:
+    """The form's own fragment to htmx; to a plain POST, a redirect or the page with the errors."""
+    if error is None and not web.wants_fragment(request):
+        web.flash(request, done)
+        return web.redirect(request, "/auth/userprofile")
+    values = {
+        "form": form,
+        "done": done,
+        "errors": {error.field or "": error.message} if error else {},
+        "entered": entered or {},
+        **await profile_values(request),
+    }
+    return web.render(request, PAGE, values, fragment=FORMS[form][0], status=status, oob=oob)
+
+
+def throttled(request: Request, form: str, exc: Throttled) -> Response:
+    error = AccountError(f"Too many attempts. Please wait {exc.retry_after} seconds.", "")
+    return web.render(
+        request,
+        PAGE,
+        {"form": form, "done": "", "errors": {"": error.message}, "entered": {}},
+        fragment=FORMS[form][0],
+        status=429,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 @login_required
 async def profile(request: Request) -> Response:
-    return web.render(request, "templates/auth/userprofile.html")
+    if request.method == "POST":
+        return await dispatch(request)
+    values = {"form": "", "done": "", "errors": {}, "entered": {}, **await profile_values(request)}
+    return web.render(request, PAGE, values)
 
 
-routes = [Route("/auth/userprofile", profile, name="profile")]
+async def dispatch(request: Request) -> Response:
+    """The original site posted every profile form to /auth/userprofile: tell them apart."""
+    form = await request.form()
+    if "username" in form:
+        return await nickname(request)
+    if "newaccesskey" in form:
+        return await access_key(request)
+    return await email(request)
+
+
+@login_required
+async def nickname(request: Request) -> Response:
+    values = await form_values(request, "username")
+    try:
+        new = await changes.change_nickname(
+            services(request), request.state.user, values["username"]
+        )
+    except AccountError as exc:
+        return await answer(request, "nickname", error=exc, entered=values, status=422)
+    request.state.user = await auth.current_user(request)
+    return await answer(
+        request,
+        "nickname",
+        done=f"Your nickname is now {new}.",
+        oob=("partials/navbar.html", "partials/profile/identity.html"),
+    )
+
+
+@login_required
+async def access_key(request: Request) -> Response:
+    values = await form_values(request, "accesskey", "newaccesskey", "confirmaccesskey")
+    try:
+        ended = await changes.change_key(
+            services(request),
+            request.state.user,
+            values["accesskey"],
+            values["newaccesskey"],
+            values["confirmaccesskey"],
+        )
+    except AccountError as exc:
+        return await answer(request, "key", error=exc, status=422)
+    except Throttled as exc:
+        return throttled(request, "key", exc)
+    others = f" {ended} other session{'s' if ended != 1 else ''} logged out." if ended else ""
+    return await answer(
+        request,
+        "key",
+        done=f"Your access key is changed.{others}",
+        oob=("partials/profile/sessions.html",),
+    )
+
+
+@login_required
+async def email(request: Request) -> Response:
+    values = await form_values(request, "email", "accesskey")
+    try:
+        new = await changes.request_email_change(
+            services(request), request.state.user, values["email"], values["accesskey"]
+        )
+    except AccountError as exc:
+        return await answer(
+            request, "email", error=exc, entered={"email": values["email"][:254]}, status=422
+        )
+    except Throttled as exc:
+        return throttled(request, "email", exc)
+    return await answer(
+        request,
+        "email",
+        done=f"We sent a link to {new}. Your address changes when you follow it;"
+        " until then the old one keeps working.",
+    )
+
+
+@login_required
+async def cancel_email(request: Request) -> Response:
+    await changes.cancel_email_change(services(request), request.state.user)
+    return await answer(request, "email", done="The change of address is cancelled.")
+
+
+@login_required
+async def end_other_sessions(request: Request) -> Response:
+    ended = await changes.end_other_sessions(services(request), request.state.user)
+    return await answer(
+        request, "sessions", done=f"{ended} other session{'s' if ended != 1 else ''} logged out."
+    )
+
+
+@login_required
+async def delete_account(request: Request) -> Response:
+    if request.method == "GET":
+        return web.render(
+            request, "templates/auth/delete_account.html", {"form": "delete", "errors": {}}
+        )
+    values = await form_values(request, "accesskey")
+    try:
+        await changes.delete_account(services(request), request.state.user, values["accesskey"])
+    except AccountError as exc:
+        if web.wants_fragment(request):
+            return await answer(request, "delete", error=exc, status=422)
+        return web.render(
+            request,
+            "templates/auth/delete_account.html",
+            {"form": "delete", "errors": {"accesskey": exc.message}},
+            status=422,
+        )
+    except Throttled as exc:
+        return throttled(request, "delete", exc)
+    auth.end_session(request)
+    return web.redirect(request, "/auth/goodbye")
+
+
+async def goodbye(request: Request) -> Response:
+    return web.render(request, "templates/auth/goodbye.html")
+
+
+routes = [
+    Route("/auth/userprofile", profile, methods=["GET", "POST"], name="profile"),
+    Route("/auth/userprofile/nickname", nickname, methods=["POST"], name="change_nickname"),
+    Route("/auth/userprofile/key", access_key, methods=["POST"], name="change_key"),
+    Route("/auth/userprofile/email", email, methods=["POST"], name="change_email"),
+    Route("/auth/userprofile/email/cancel", cancel_email, methods=["POST"], name="cancel_email"),
+    Route("/auth/userprofile/sessions", end_other_sessions, methods=["POST"], name="end_sessions"),
+    Route("/auth/deleteaccount", delete_account, methods=["GET", "POST"], name="delete_account"),
+    Route("/auth/goodbye", goodbye, name="goodbye"),
+]

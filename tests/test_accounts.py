@@ -100,6 +100,7 @@ async def test_keys_are_stored_as_argon2id_hashes_and_outbox_secrets_are_wiped(
         if row["obx_sent_at"] is not None:
             break
         await asyncio.sleep(0.05)
+    assert row is not None
     assert row["obx_secret"] is None and row["obx_sent_at"] is not None
     assert key not in row["context"]
 

@@ -1,0 +1,169 @@
+"""What a logged-in user changes: nickname, key, email, sessions, and deleting the account."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+import asyncpg
+
+import auth
+import mailer
+from accounts import (
+    AccountError,
+    Client,
+    Confirmation,
+    Services,
+    check_throttle,
+    normalise_email,
+)
+from keys import MAX_LENGTH, key_problem
+from sql import email_changes, sessions, throttle, tile_jobs, users
+from sql.sessions import CurrentUser
+from sql.users import User
+
+NICKNAME = re.compile(r"[A-Za-z0-9_.-]{4,99}")
+CHANGE_AUDIENCE = "change-email"
+CHANGE_SECONDS = email_changes.HOURS * 3600
+WRONG_KEY = "That is not your current access key."
+
+
+async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
+    """The account, once the current key is proven; attempts count towards the change limit."""
+    limit_key = f"change:{current.id}"
+    await check_throttle(svc.db, limit_key, svc.settings.limits.account_change)
+    await throttle.record(svc.db, limit_key)
+    user = await users.by_id(svc.db, current.id)
+    if user is None or not await svc.hasher.verify(user.key_hash, key[:MAX_LENGTH]):
+        raise AccountError(WRONG_KEY, "accesskey")
+    return user
+
+
+async def change_nickname(svc: Services, current: CurrentUser, raw: str) -> str:
+    nickname = raw.strip()
+    if not NICKNAME.fullmatch(nickname):
+        raise AccountError(
+            "Use 4 to 99 letters, digits, dashes, dots or underscores (no spaces).", "username"
+        )
+    if nickname == current.nickname:
+        return nickname
+    try:
+        await users.set_nickname(svc.db, current.id, nickname)
+    except asyncpg.UniqueViolationError:
+        raise AccountError("That nickname is taken; try another.", "username") from None
+    return nickname
+
+
+async def change_key(
+    svc: Services, current: CurrentUser, key: str, new_key: str, confirm_key: str
+) -> int:
+    """Returns how many other sessions were ended."""
+    user = await _checked_user(svc, current, key)
+    problem = key_problem(new_key, key)
+    if problem:
+        raise AccountError(problem, "newaccesskey")
+    if new_key != confirm_key:
+        raise AccountError("The two new keys are not the same.", "confirmaccesskey")
+    key_hash = await svc.hasher.hash(new_key)
+    async with svc.db.transaction():
+        await users.set_key_hash(svc.db, user.id, key_hash)
+        ended = await sessions.delete_others(svc.db, user.id, current.session_id)
+        await mailer.queue(
+            svc.db, svc.settings.secret_key, "key_changed", user.email, {"nickname": user.nickname}
+        )
+    svc.wake_mailer()
+    return ended
+
+
+async def request_email_change(svc: Services, current: CurrentUser, raw: str, key: str) -> str:
+    new_email = normalise_email(raw)
+    if new_email.lower() == current.email.lower():
+        raise AccountError("That is already your address.", "email")
+    user = await _checked_user(svc, current, key)
+    if await users.email_taken(svc.db, new_email):
+        raise AccountError("That address belongs to another account.", "email")
+    async with svc.db.transaction():
+        change_id = await email_changes.replace(svc.db, user.id, new_email)
+        claims = {"sub": str(user.id), "cid": str(change_id), "email": new_email}
+        token = auth.encode(svc.settings.secret_key, CHANGE_AUDIENCE, claims, CHANGE_SECONDS)
+        await mailer.queue(
+            svc.db,
+            svc.settings.secret_key,
+            "email_change",
+            new_email,
+            {"nickname": user.nickname, "token": token},
+        )
+        await mailer.queue(
+            svc.db,
+            svc.settings.secret_key,
+            "email_change_requested",
+            user.email,
+            {"nickname": user.nickname, "new_email": new_email},
+        )
+    svc.wake_mailer()
+    return new_email
+
+
+async def cancel_email_change(svc: Services, current: CurrentUser) -> bool:
+    return await email_changes.cancel(svc.db, current.id)
+
+
+async def confirm_email_change(
+    svc: Services, token: str, client: Client
+) -> tuple[Confirmation, int, UUID | None] | None:
+    """None when the token is no email-change token; otherwise what following it did."""
+    claims = auth.decode(svc.settings.secret_key, CHANGE_AUDIENCE, token)
+    if claims is None:
+        return None
+    try:
+        user_id, change_id, email = (
+            int(claims["sub"]),
+            UUID(str(claims["cid"])),
+            str(claims["email"]),
+        )
+    except (KeyError, ValueError):
+        return Confirmation.INVALID, 0, None
+    user = await users.by_id(svc.db, user_id)
+    if user is None or not user.valid:
+        return Confirmation.INVALID, 0, None
+    try:
+        async with svc.db.transaction():
+            pending = await email_changes.take(svc.db, change_id)
+            if pending is None or pending.user_id != user_id or pending.new_email != email:
+                return (
+                    (Confirmation.ALREADY if user.email == email else Confirmation.INVALID),
+                    user_id,
+                    None,
+                )
+            await users.set_email(svc.db, user_id, email)
+            await mailer.queue(
+                svc.db,
+                svc.settings.secret_key,
+                "email_changed",
+                user.email,
+                {"nickname": user.nickname, "new_email": email},
+            )
+            session_id = await sessions.create(svc.db, user_id, client.ip, client.user_agent, False)
+    except asyncpg.UniqueViolationError:
+        return Confirmation.TAKEN, user_id, None
+    svc.wake_mailer()
+    return Confirmation.FIRST, user_id, session_id
+
+
+async def end_other_sessions(svc: Services, current: CurrentUser) -> int:
+    return await sessions.delete_others(svc.db, current.id, current.session_id)
+
+
+async def delete_account(svc: Services, current: CurrentUser, key: str) -> None:
+    """Rows go in one transaction with the goodbye email; the tile removal is queued with them."""
+    user = await _checked_user(svc, current, key)
+    async with svc.db.transaction():
+        await mailer.queue(
+            svc.db, svc.settings.secret_key, "goodbye", user.email, {"nickname": user.nickname}
+        )
+        await tile_jobs.drop_puts(svc.db, user.tile)
+        job = await tile_jobs.add(svc.db, "delete", user.tile)
+        await throttle.clear(svc.db, f"change:{user.id}")
+        await users.delete(svc.db, user.id)
+    svc.wake_mailer()
+    await svc.tile_worker.now(job)
