@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-routes: list[object] = []
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
