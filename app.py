@@ -25,7 +25,7 @@ from accounts import Services
 from keys import Hasher
 from middleware import GuardMiddleware, SecurityHeadersMiddleware, SessionCookieMiddleware
 from requeststate import RequestStateMiddleware, StaticCacheMiddleware
-from routes import album, auth, consent, devoutbox, pages, profile, recovery, tiles
+from routes import album, auth, consent, devoutbox, gallery, pages, profile, recovery, tiles
 from settings import Settings
 from sql.namer import load_namer
 from tilework import TileWorker
@@ -97,6 +97,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             *profile.routes,
             *recovery.routes,
             *devoutbox.routes,
+            *gallery.routes,
             *tiles.routes,
             Mount("/static", StaticFiles(directory=web.STATIC), name="static"),
         ],
