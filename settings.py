@@ -99,6 +99,20 @@ def _number(env: Mapping[str, str], name: str, default: str) -> float:
         raise SettingsError(f"{name} must be a number") from exc
 
 
+def _limits(env: Mapping[str, str]) -> Limits:
+    """THROTTLE_<NAME>=count/seconds overrides a limit, e.g. THROTTLE_SIGNUP_IP=1000/60."""
+    chosen: dict[str, tuple[int, int]] = {}
+    for name in Limits.__dataclass_fields__:
+        raw = env.get(f"THROTTLE_{name.upper()}")
+        if raw is None:
+            continue
+        count, _, seconds = raw.partition("/")
+        if not (count.isdigit() and seconds.isdigit() and int(seconds) > 0):
+            raise SettingsError(f"THROTTLE_{name.upper()} must look like 5/300 (count/seconds)")
+        chosen[name] = (int(count), int(seconds))
+    return Limits(**chosen)
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     app_env = env.get("APP_ENV", "production")
@@ -169,4 +183,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         argon2_memory_kib=1024 if test else 19456,
         argon2_time_cost=1 if test else 2,
         db_timeout=_number(env, "DB_TIMEOUT", "2"),
+        limits=_limits(env),
     )

@@ -147,3 +147,12 @@ def test_production_starts_with_everything_set(tmp_path: Path) -> None:
         }
     )
     assert config.production and config.base_url == "https://example.com"
+
+
+def test_throttle_limits_are_settings(tmp_path: Path) -> None:
+    env = {"APP_ENV": "test", "DATA_DIR": str(tmp_path), "THROTTLE_SIGNUP_IP": "1000/60"}
+    limits = settings_module.load(env).limits
+    assert limits.signup_ip == (1000, 60)
+    assert limits.login_account == (5, 300)
+    with pytest.raises(settings_module.SettingsError, match="THROTTLE_LOGIN_IP"):
+        settings_module.load({**env, "THROTTLE_LOGIN_IP": "lots"})
