@@ -18,7 +18,7 @@ import mailer
 from identity import Namer
 from keys import Hasher, generate_key
 from settings import Settings
-from sql import sessions, throttle, tile_jobs, users
+from sql import security_events, sessions, throttle, tile_jobs, users
 from tilework import TileWorker
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,13 @@ async def check_throttle(db: Database, key: str, limit: tuple[int, int]) -> None
         raise Throttled(wait)
 
 
+async def record(svc: Services, user_id: int | None, event: str, client: Client | None) -> None:
+    """One line of the account's security log: what, when, from where; never a secret."""
+    await security_events.add(
+        svc.db, user_id, event, client.ip if client else None, client.user_agent if client else None
+    )
+
+
 def confirmation_token(settings: Settings, user_id: int, email: str) -> str:
     claims = {"sub": str(user_id), "email": email}
     return auth.encode(settings.secret_key, CONFIRM_AUDIENCE, claims, CONFIRM_SECONDS)
@@ -133,6 +140,7 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
                 tile_job = await tile_jobs.add(
                     svc.db, "put", tile_name, svc.namer.tile(colour, nickname)
                 )
+                await record(svc, user_id, "signup", client)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "tbl_auth_email_unique":
                 raise AccountError(
@@ -164,11 +172,13 @@ async def log_in(
     if not ok or user is None or not usable:
         await throttle.record(svc.db, ip_key)
         await throttle.record(svc.db, account_key)
+        await record(svc, user.id if user else None, "login_failed", client)
         raise AccountError(LOGIN_FAILED)
     if svc.hasher.needs_rehash(user.key_hash):
         await users.set_key_hash(svc.db, user.id, await svc.hasher.hash(key))
     session_id = await sessions.create(svc.db, user.id, client.ip, client.user_agent, remember)
     await throttle.clear(svc.db, account_key)
+    await record(svc, user.id, "login", client)
     return user.id, session_id
 
 
@@ -213,5 +223,6 @@ async def resend_confirmation(svc: Services, user_id: int) -> None:
     svc.wake_mailer()
 
 
-async def log_out(svc: Services, session_id: UUID) -> None:
+async def log_out(svc: Services, user_id: int, session_id: UUID, client: Client) -> None:
     await sessions.delete(svc.db, session_id)
+    await record(svc, user_id, "logout", client)

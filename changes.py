@@ -16,6 +16,7 @@ from accounts import (
     Services,
     check_throttle,
     normalise_email,
+    record,
 )
 from keys import MAX_LENGTH, key_problem
 from sql import email_changes, sessions, throttle, tile_jobs, users
@@ -55,7 +56,7 @@ async def change_nickname(svc: Services, current: CurrentUser, raw: str) -> str:
 
 
 async def change_key(
-    svc: Services, current: CurrentUser, key: str, new_key: str, confirm_key: str
+    svc: Services, current: CurrentUser, client: Client, key: str, new_key: str, confirm_key: str
 ) -> int:
     """Returns how many other sessions were ended."""
     user = await _checked_user(svc, current, key)
@@ -71,11 +72,14 @@ async def change_key(
         await mailer.queue(
             svc.db, svc.settings.secret_key, "key_changed", user.email, {"nickname": user.nickname}
         )
+        await record(svc, user.id, "key_changed", client)
     svc.wake_mailer()
     return ended
 
 
-async def request_email_change(svc: Services, current: CurrentUser, raw: str, key: str) -> str:
+async def request_email_change(
+    svc: Services, current: CurrentUser, client: Client, raw: str, key: str
+) -> str:
     new_email = normalise_email(raw)
     if new_email.lower() == current.email.lower():
         raise AccountError("That is already your address.", "email")
@@ -100,6 +104,7 @@ async def request_email_change(svc: Services, current: CurrentUser, raw: str, ke
             user.email,
             {"nickname": user.nickname, "new_email": new_email},
         )
+        await record(svc, user.id, "email_change_requested", client)
     svc.wake_mailer()
     return new_email
 
@@ -144,18 +149,23 @@ async def confirm_email_change(
                 {"nickname": user.nickname, "new_email": email},
             )
             session_id = await sessions.create(svc.db, user_id, client.ip, client.user_agent, False)
+            await record(svc, user_id, "email_changed", client)
     except asyncpg.UniqueViolationError:
         return Confirmation.TAKEN, user_id, None
     svc.wake_mailer()
     return Confirmation.FIRST, user_id, session_id
 
 
-async def end_other_sessions(svc: Services, current: CurrentUser) -> int:
-    return await sessions.delete_others(svc.db, current.id, current.session_id)
+async def end_other_sessions(svc: Services, current: CurrentUser, client: Client) -> int:
+    async with svc.db.transaction():
+        ended = await sessions.delete_others(svc.db, current.id, current.session_id)
+        await record(svc, current.id, "sessions_ended", client)
+    return ended
 
 
 async def delete_account(svc: Services, current: CurrentUser, key: str) -> None:
-    """Rows go in one transaction with the goodbye email; the tile removal is queued with them."""
+    """Rows go in one transaction with the goodbye email and the queued tile removal; the security
+    log goes with them, leaving one anonymous line that an account was deleted."""
     user = await _checked_user(svc, current, key)
     async with svc.db.transaction():
         await mailer.queue(
@@ -165,5 +175,6 @@ async def delete_account(svc: Services, current: CurrentUser, key: str) -> None:
         job = await tile_jobs.add(svc.db, "delete", user.tile)
         await throttle.clear(svc.db, f"change:{user.id}")
         await users.delete(svc.db, user.id)
+        await record(svc, None, "account_deleted", None)
     svc.wake_mailer()
     await svc.tile_worker.now(job)

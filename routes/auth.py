@@ -102,7 +102,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     user = request.state.user
     if user is not None:
-        await accounts.log_out(services(request), user.session_id)
+        await accounts.log_out(services(request), user.id, user.session_id, client_of(request))
         web.flash(request, "You are logged out. See you soon!")
     auth.end_session(request)
     return web.redirect(request, "/")

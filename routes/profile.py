@@ -13,8 +13,8 @@ import changes
 import web
 from accounts import AccountError, Throttled
 from auth import login_required
-from routes.auth import form_values, services
-from sql import email_changes, sessions
+from routes.auth import client_of, form_values, services
+from sql import email_changes, security_events, sessions
 
 PAGE = "templates/auth/userprofile.html"
 FORMS = {
@@ -56,6 +56,7 @@ async def profile_values(request: Request) -> dict[str, Any]:
     return {
         "pending": await email_changes.of_user(svc.db, user.id),
         "sessions": await sessions.of_user(svc.db, user.id),
+        "events": await security_events.recent(svc.db, user.id),
         "device": device,
     }
 
@@ -139,6 +140,7 @@ async def access_key(request: Request) -> Response:
         ended = await changes.change_key(
             services(request),
             request.state.user,
+            client_of(request),
             values["accesskey"],
             values["newaccesskey"],
             values["confirmaccesskey"],
@@ -161,7 +163,11 @@ async def email(request: Request) -> Response:
     values = await form_values(request, "email", "accesskey")
     try:
         new = await changes.request_email_change(
-            services(request), request.state.user, values["email"], values["accesskey"]
+            services(request),
+            request.state.user,
+            client_of(request),
+            values["email"],
+            values["accesskey"],
         )
     except AccountError as exc:
         return await answer(
@@ -185,7 +191,9 @@ async def cancel_email(request: Request) -> Response:
 
 @login_required
 async def end_other_sessions(request: Request) -> Response:
-    ended = await changes.end_other_sessions(services(request), request.state.user)
+    ended = await changes.end_other_sessions(
+        services(request), request.state.user, client_of(request)
+    )
     return await answer(
         request, "sessions", done=f"{ended} other session{'s' if ended != 1 else ''} logged out."
     )

@@ -86,6 +86,9 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "BASE_URL": "http://testserver",
         "MAIL_RETRY_CAP": "1",
+        "THROTTLE_SIGNUP_IP": "100000/60",
+        "THROTTLE_LOGIN_IP": "100000/60",
+        "THROTTLE_FORGOT_IP": "100000/60",
         **extra,
     }
 

@@ -1,0 +1,66 @@
+"""Queries on minimaluser.tbl_security_event: the account's security log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from databases import Database
+
+LABELS = {
+    "signup": "Account created",
+    "login": "Logged in",
+    "login_failed": "Failed login",
+    "logout": "Logged out",
+    "key_changed": "Access key changed",
+    "email_change_requested": "Email change requested",
+    "email_changed": "Email address changed",
+    "reset_requested": "New key requested",
+    "reset_done": "Access key reset",
+    "sessions_ended": "Other sessions logged out",
+    "account_deleted": "Account deleted",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    event: str
+    ip: str | None
+    user_agent: str | None
+    at: datetime
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.event, self.event)
+
+
+async def add(
+    db: Database, user_id: int | None, event: str, ip: str | None, user_agent: str | None
+) -> None:
+    await db.execute(
+        "insert into minimaluser.tbl_security_event (aut_id, sev_event, sev_ip, sev_user_agent)"
+        " values (:user_id, :event, :ip, :user_agent)",
+        {
+            "user_id": user_id,
+            "event": event,
+            "ip": ip[:64] if ip else None,
+            "user_agent": user_agent[:512] if user_agent else None,
+        },
+    )
+
+
+async def recent(db: Database, user_id: int, limit: int = 20) -> list[Event]:
+    rows = await db.fetch_all(
+        "select sev_event, sev_ip, sev_user_agent, sev_at from minimaluser.tbl_security_event"
+        " where aut_id = :user_id order by sev_at desc, sev_id desc limit :limit",
+        {"user_id": user_id, "limit": limit},
+    )
+    return [Event(r["sev_event"], r["sev_ip"], r["sev_user_agent"], r["sev_at"]) for r in rows]
+
+
+async def prune(db: Database, days: int) -> None:
+    await db.execute(
+        "delete from minimaluser.tbl_security_event"
+        " where sev_at < now() - make_interval(days => :days)",
+        {"days": days},
+    )
