@@ -22,6 +22,7 @@ import settings as settings_module
 import storage
 import web
 from accounts import Services
+from housekeeping import Housekeeper
 from keys import Hasher
 from middleware import GuardMiddleware, SecurityHeadersMiddleware, SessionCookieMiddleware
 from requeststate import RequestStateMiddleware, StaticCacheMiddleware
@@ -75,11 +76,14 @@ def create_app(config: Settings | None = None) -> Starlette:
                 tile_worker=tile_worker,
                 wake_mailer=dispatcher.wake,
             )
+            housekeeper = Housekeeper(db)
             dispatcher.start()
             tile_worker.start()
+            housekeeper.start()
             try:
                 yield
             finally:
+                await housekeeper.stop()
                 await tile_worker.stop()
                 await dispatcher.stop()
         finally:

@@ -100,3 +100,12 @@ async def one_kept(db: Database, outbox_id: int) -> Message | None:
         {"outbox_id": outbox_id},
     )
     return _message(row) if row else None
+
+
+async def prune_sent(db: Database, days: int) -> None:
+    """Delivered messages are kept a while for support, then go; kept dev mail goes too."""
+    await db.execute(
+        "delete from minimaluser.tbl_outbox"
+        " where obx_sent_at < now() - make_interval(days => :days)",
+        {"days": days},
+    )

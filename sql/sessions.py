@@ -106,3 +106,13 @@ async def of_user(db: Database, user_id: int) -> list[SessionRow]:
         )
         for r in rows
     ]
+
+
+async def prune(db: Database) -> None:
+    """Sessions past their life: idle ones after 12 hours, remembered ones after 30 days."""
+    await db.execute(
+        "delete from minimaluser.tbl_session"
+        " where ses_remember and ses_created < now() - make_interval(days => :remember_days)"
+        " or not ses_remember and ses_last_seen < now() - make_interval(hours => :idle_hours)",
+        {"remember_days": REMEMBER_DAYS, "idle_hours": IDLE_HOURS},
+    )

@@ -1,0 +1,75 @@
+"""The periodic clean-up removes what has expired and keeps what is alive."""
+
+from __future__ import annotations
+
+import httpx
+from databases import Database
+
+import housekeeping
+from tests.accounts_helpers import sign_up
+
+
+async def user_id_of(db: Database, email: str) -> int:
+    value: int = await db.fetch_val(
+        "select aut_id from minimaluser.tbl_auth where aut_email = :email", {"email": email}
+    )
+    return value
+
+
+async def test_sweep_removes_expired_rows_and_keeps_live_ones(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    email, _ = await sign_up(client)
+    user_id = await user_id_of(db, email)
+    await db.execute(
+        "insert into minimaluser.tbl_session"
+        " (aut_id, ses_ip, ses_remember, ses_created, ses_last_seen)"
+        " values (:u, 'idle', false, now(), now() - interval '13 hours'),"
+        " (:u, 'old-remembered', true, now() - interval '31 days', now()),"
+        " (:u, 'fresh-remembered', true, now() - interval '29 days', now())",
+        {"u": user_id},
+    )
+    await db.execute(
+        "insert into minimaluser.tbl_throttle (thr_key, thr_at)"
+        " values ('sweep:old', now() - interval '2 days'), ('sweep:new', now())"
+    )
+    await db.execute(
+        "insert into minimaluser.tbl_email_change (aut_id, ech_new_email, ech_expires)"
+        " values (:u, 'gone@example.com', now() - interval '1 minute')",
+        {"u": user_id},
+    )
+    await db.execute(
+        "insert into minimaluser.tbl_security_event (aut_id, sev_event, sev_at)"
+        " values (:u, 'login', now() - interval '400 days')",
+        {"u": user_id},
+    )
+    await db.execute(
+        "insert into minimaluser.tbl_outbox (obx_event, obx_recipient, obx_sent_at)"
+        " values ('goodbye', 'sweep-old@example.com', now() - interval '8 days')"
+    )
+
+    await housekeeping.sweep(db)
+
+    ips = {
+        r["ses_ip"]
+        for r in await db.fetch_all(
+            "select ses_ip from minimaluser.tbl_session where aut_id = :u", {"u": user_id}
+        )
+    }
+    assert "idle" not in ips and "old-remembered" not in ips
+    assert "fresh-remembered" in ips and "127.0.0.1" in ips
+    keys = {
+        r["thr_key"] for r in await db.fetch_all("select thr_key from minimaluser.tbl_throttle")
+    }
+    assert "sweep:old" not in keys and "sweep:new" in keys
+    assert not await db.fetch_val(
+        "select count(*) from minimaluser.tbl_email_change where aut_id = :u", {"u": user_id}
+    )
+    events = await db.fetch_all(
+        "select sev_event from minimaluser.tbl_security_event where aut_id = :u", {"u": user_id}
+    )
+    assert [e["sev_event"] for e in events] == ["signup"]
+    assert not await db.fetch_val(
+        "select count(*) from minimaluser.tbl_outbox where obx_recipient = 'sweep-old@example.com'"
+    )
+    assert "Log out" in (await client.get("/")).text
