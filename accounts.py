@@ -106,6 +106,11 @@ async def record(svc: Services, user_id: int | None, event: str, client: Client 
     )
 
 
+def login_account_key(email: str) -> str:
+    """The throttle key counting failed logins for one address."""
+    return f"login:account:{email.strip().lower()}"
+
+
 def confirmation_token(settings: Settings, user_id: int, email: str) -> str:
     claims = {"sub": str(user_id), "email": email}
     return auth.encode(settings.secret_key, CONFIRM_AUDIENCE, claims, CONFIRM_SECONDS)
@@ -163,7 +168,7 @@ async def log_in(
     """One generic failure for every case, with the same work whether or not the email exists."""
     email = raw_email.strip()[:MAX_EMAIL].lower()
     limits = svc.settings.limits
-    ip_key, account_key = f"login:ip:{client.ip}", f"login:account:{email}"
+    ip_key, account_key = f"login:ip:{client.ip}", login_account_key(email)
     await check_throttle(svc.db, ip_key, limits.login_ip)
     await check_throttle(svc.db, account_key, limits.login_account)
     user = await users.by_email(svc.db, email) if email else None

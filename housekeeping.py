@@ -8,7 +8,7 @@ import logging
 
 from databases import Database
 
-from sql import email_changes, outbox, security_events, sessions, throttle
+from sql import email_changes, outbox, resets, security_events, sessions, throttle
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ SECURITY_LOG_DAYS = 365
 async def sweep(db: Database) -> None:
     await sessions.prune(db)
     await email_changes.prune(db)
+    await resets.prune(db)
     await throttle.prune(db, THROTTLE_KEEP_SECONDS)
     await outbox.prune_sent(db, SENT_MAIL_DAYS)
     await security_events.prune(db, SECURITY_LOG_DAYS)

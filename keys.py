@@ -54,7 +54,7 @@ class Hasher:
 
     def __init__(self, memory_kib: int, time_cost: int) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
-        self._dummy: str | None = None
+        self._dummy = self.hasher.hash(secrets.token_hex(16))
         self._one_at_a_time = asyncio.Semaphore(1)
 
     async def hash(self, key: str) -> str:
@@ -64,8 +64,6 @@ class Hasher:
     async def verify(self, hashed: str | None, key: str) -> bool:
         """Checks the key; with no hash it checks a dummy one, so both paths take the same time."""
         if hashed is None:
-            if self._dummy is None:
-                self._dummy = await self.hash(secrets.token_hex(16))
             hashed = self._dummy
             key = key + "\x00unknown"
         async with self._one_at_a_time:

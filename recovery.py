@@ -1,0 +1,121 @@
+"""The forgotten key, no HTTP: a one-time code by email, then a new key set with it."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+import auth
+import mailer
+from accounts import (
+    AccountError,
+    Client,
+    Services,
+    check_throttle,
+    login_account_key,
+    normalise_email,
+    record,
+)
+from keys import generate_code, key_problem
+from sql import resets, sessions, throttle, users
+
+RESET_AUDIENCE = "reset-key"
+RESET_SECONDS = 10 * 60
+CODE = re.compile(r"[0-9]{6}")
+CODE_FAILED = "That code is wrong or has expired. Ask for a new one."
+
+
+def reset_id_of(svc: Services, token: str) -> UUID | None:
+    """The request a reset link names, while its signature and lifetime hold."""
+    claims = auth.decode(svc.settings.secret_key, RESET_AUDIENCE, token)
+    try:
+        return UUID(str(claims["rid"])) if claims else None
+    except (KeyError, ValueError):
+        return None
+
+
+async def link_usable(svc: Services, token: str) -> bool:
+    """A valid token whose code may still be tried; a decoy is as usable as a real one."""
+    reset_id = reset_id_of(svc, token)
+    return reset_id is not None and await resets.usable(svc.db, reset_id)
+
+
+async def request_reset(svc: Services, raw_email: str, client: Client) -> str:
+    """The same throttles, queries and answer whether or not the address has an account."""
+    email = normalise_email(raw_email)
+    limits = svc.settings.limits
+    ip_key, address_key = f"forgot:ip:{client.ip}", f"forgot:address:{email.lower()}"
+    await check_throttle(svc.db, ip_key, limits.forgot_ip)
+    await check_throttle(svc.db, address_key, limits.forgot_address_minute)
+    await check_throttle(svc.db, address_key, limits.forgot_address_hour)
+    await throttle.record(svc.db, ip_key)
+    await throttle.record(svc.db, address_key)
+    found = await users.by_email(svc.db, email)
+    user = found if found is not None and found.valid else None
+    user_id = user.id if user is not None else None
+    code = generate_code()
+    code_hash = await svc.hasher.hash(code)
+    async with svc.db.transaction():
+        await resets.forget_user(svc.db, user_id)
+        reset_id = await resets.create(svc.db, user_id, code_hash, RESET_SECONDS)
+        token = auth.encode(
+            svc.settings.secret_key, RESET_AUDIENCE, {"rid": str(reset_id)}, RESET_SECONDS
+        )
+        if user is not None:
+            await mailer.queue(
+                svc.db,
+                svc.settings.secret_key,
+                "forgot_key",
+                user.email,
+                {"nickname": user.nickname, "token": token},
+                {"code": code},
+            )
+        await record(svc, user_id, "reset_requested", client)
+    svc.wake_mailer()
+    return token
+
+
+def check_new_key(new_key: str, confirm_key: str) -> None:
+    problem = key_problem(new_key)
+    if problem:
+        raise AccountError(problem, "newaccesskey")
+    if confirm_key != new_key:
+        raise AccountError("The two keys do not match; type the new key again.", "confirmaccesskey")
+
+
+async def reset_key(
+    svc: Services, token: str, client: Client, otp: str, new_key: str, confirm_key: str
+) -> str:
+    """Set a new key with the emailed code; every session ends. Returns the account's email.
+
+    The code proves the address, so the account is confirmed too: whoever signed up with
+    someone else's address loses it to its owner."""
+    reset_id = reset_id_of(svc, token)
+    if reset_id is None:
+        raise AccountError(CODE_FAILED, "otp")
+    otp = otp.strip()
+    if not CODE.fullmatch(otp):
+        raise AccountError("Enter the 6 digits of the code we emailed you.", "otp")
+    check_new_key(new_key, confirm_key)
+    attempt = await resets.spend_attempt(svc.db, reset_id)
+    right = await svc.hasher.verify(attempt.code_hash if attempt else None, otp)
+    user_id = attempt.user_id if attempt and right else None
+    user = await users.by_id(svc.db, user_id) if user_id is not None else None
+    if user is None or not user.valid:
+        raise AccountError(CODE_FAILED, "otp")
+    if await svc.hasher.verify(user.key_hash, new_key):
+        raise AccountError("The new key must differ from the current one.", "newaccesskey")
+    key_hash = await svc.hasher.hash(new_key)
+    async with svc.db.transaction():
+        if not await resets.mark_used(svc.db, reset_id):
+            raise AccountError(CODE_FAILED, "otp")
+        await users.set_key_hash(svc.db, user.id, key_hash)
+        await users.confirm(svc.db, user.id, user.email)
+        await throttle.clear(svc.db, login_account_key(user.email))
+        await sessions.delete_all(svc.db, user.id)
+        await record(svc, user.id, "reset_done", client)
+        await mailer.queue(
+            svc.db, svc.settings.secret_key, "key_reset", user.email, {"nickname": user.nickname}
+        )
+    svc.wake_mailer()
+    return user.email

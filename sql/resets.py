@@ -1,0 +1,67 @@
+"""Queries on minimaluser.tbl_key_reset: one-time codes for a forgotten key, kept as hashes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from databases import Database
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Attempt:
+    user_id: int | None
+    code_hash: str | None
+
+
+async def forget_user(db: Database, user_id: int | None) -> None:
+    """A new request replaces the old code; with no user (a decoy) it removes nothing."""
+    await db.execute(
+        "delete from minimaluser.tbl_key_reset where aut_id = :user_id", {"user_id": user_id}
+    )
+
+
+async def create(db: Database, user_id: int | None, code_hash: str, seconds: int) -> UUID:
+    value = await db.fetch_val(
+        "insert into minimaluser.tbl_key_reset (aut_id, rst_code_hash, rst_expires)"
+        " values (:user_id, :code_hash, now() + make_interval(secs => :seconds))"
+        " returning rst_id",
+        {"user_id": user_id, "code_hash": code_hash, "seconds": seconds},
+    )
+    return UUID(str(value))
+
+
+async def usable(db: Database, reset_id: UUID) -> bool:
+    found = await db.fetch_val(
+        "select exists (select 1 from minimaluser.tbl_key_reset where rst_id = :id"
+        " and rst_used_at is null and rst_expires > now() and rst_attempts < :max_attempts)",
+        {"id": reset_id, "max_attempts": MAX_ATTEMPTS},
+    )
+    return bool(found)
+
+
+async def spend_attempt(db: Database, reset_id: UUID) -> Attempt | None:
+    """Count one try atomically; None once the code is used, expired or out of attempts."""
+    row = await db.fetch_one(
+        "update minimaluser.tbl_key_reset set rst_attempts = rst_attempts + 1"
+        " where rst_id = :id and rst_used_at is null and rst_expires > now()"
+        " and rst_attempts < :max_attempts returning aut_id, rst_code_hash",
+        {"id": reset_id, "max_attempts": MAX_ATTEMPTS},
+    )
+    return Attempt(row["aut_id"], row["rst_code_hash"]) if row else None
+
+
+async def mark_used(db: Database, reset_id: UUID) -> bool:
+    """Spend the code; False when another request spent it first."""
+    row = await db.fetch_one(
+        "update minimaluser.tbl_key_reset set rst_used_at = now(), rst_code_hash = null"
+        " where rst_id = :id and rst_used_at is null returning rst_id",
+        {"id": reset_id},
+    )
+    return row is not None
+
+
+async def prune(db: Database) -> None:
+    await db.execute("delete from minimaluser.tbl_key_reset where rst_expires < now()")
