@@ -286,3 +286,16 @@ async def test_profile_forms_need_a_login(client: httpx.AsyncClient) -> None:
     for path in ("/auth/userprofile/nickname", "/auth/userprofile/key", "/auth/deleteaccount"):
         answer = await post_form(client, path, {"username": "whatever"}, page="/")
         assert answer.status_code == 303 and answer.headers["location"].startswith("/auth/login")
+
+
+async def test_profile_shows_the_security_log(app: Any) -> None:
+    async with browser(app, "10.3.0.1") as c:
+        email, key = await sign_up(c)
+        c.cookies.clear()
+        assert (await log_in(c, email, "wrong")).status_code == 422
+        assert (await log_in(c, email, key)).status_code == 303
+        page = await c.get(PROFILE)
+    events = page.text.split('id="events"', 1)[1]
+    for label in ("Account created", "Failed login", "Logged in"):
+        assert label in events
+    assert "10.3.0.1" in events and key not in events
