@@ -141,7 +141,12 @@ async def resend_confirmation(request: Request) -> Response:
             status=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
-    message = f"We sent a new link to {request.state.user.email}."
+    user = request.state.user
+    message = (
+        "Your email address is already confirmed."
+        if user.confirmed
+        else f"We sent a new link to {user.email}."
+    )
     if web.wants_fragment(request):
         return web.render(request, page, {"resend_message": message}, fragment=fragment)
     web.flash(request, message)

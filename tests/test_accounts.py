@@ -253,3 +253,14 @@ async def test_the_tile_is_served_as_svg_that_cannot_run_scripts(client: httpx.A
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in answer.headers["content-security-policy"]
     assert answer.text.lstrip().startswith("<svg") and "<script" not in answer.text
+
+
+async def test_a_confirmed_user_asking_for_a_link_is_told_it_is_done(
+    client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    email, _ = await confirmed_user(client, mailbox)
+    answer = await post_form(
+        client, "/auth/resend-confirmation", {}, htmx=True, page="/auth/userprofile"
+    )
+    assert answer.status_code == 200 and "already confirmed" in answer.text
+    assert len([m for m in mailbox.to(email) if "Confirm your email" in m["Subject"]]) == 0
