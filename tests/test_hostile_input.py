@@ -133,3 +133,12 @@ async def test_hostile_paths_and_queries_never_fail(app: Any, template: str, val
         assert answer.status_code < 500
         if "<" in value and len(value) > 3:
             assert value not in answer.text
+
+
+async def test_a_nul_character_in_any_guest_field_is_harmless(app: Any) -> None:
+    for form, names in FORMS.items():
+        values = {name: "a\x00b@example.com" for name in names}
+        async with visitor(app) as c:
+            token = await csrf_token(c, "/auth/signup")
+            answer = await c.post(form, data={**values, "csrf_token": token})
+            assert answer.status_code < 500, form

@@ -10,6 +10,7 @@
     other: "Something went wrong on our side. Please try again."
   };
 
+  // Said once by screen readers: the region is emptied first so a repeated text is heard again.
   function announce(text) {
     var region = document.getElementById("live-region");
     if (!region) return;
@@ -17,27 +18,28 @@
     window.setTimeout(function () { region.textContent = text; }, 50);
   }
 
-  function showProblem(source, text) {
-    var form = source && source.closest ? source.closest("form") : null;
-    var host = form || document.getElementById("flashes");
-    if (!host) return;
-    var box = host.querySelector(":scope > .request-problem");
-    if (!box) {
-      box = document.createElement("div");
-      box.className = "alert alert-danger request-problem mt-2";
-      box.setAttribute("role", "alert");
-      host.appendChild(box);
-    }
-    box.textContent = text;
-    announce(text);
+  function formOf(source) {
+    return source && source.closest ? source.closest("form") : null;
   }
 
-  function clearProblem(source) {
-    var form = source && source.closest ? source.closest("form") : null;
-    var box = form ? form.querySelector(":scope > .request-problem") : null;
+  // A new alert box each time, so a screen reader announces even a repeated message.
+  function showProblem(source, text) {
+    var host = formOf(source) || document.getElementById("flashes");
+    if (!host) return;
+    clearProblem(host);
+    var box = document.createElement("div");
+    box.className = "alert alert-danger request-problem mt-3 mb-0";
+    box.setAttribute("role", "alert");
+    box.textContent = text;
+    host.appendChild(box);
+  }
+
+  function clearProblem(host) {
+    var box = host ? host.querySelector(":scope > .request-problem") : null;
     if (box) box.remove();
   }
 
+  // htmx 4 swaps every status; a 422 is a form with its errors, the rest get a few kind words.
   document.addEventListener("htmx:before:swap", function (event) {
     var ctx = event.detail.ctx;
     var status = ctx.response ? ctx.response.status : 0;
@@ -49,7 +51,7 @@
       if (message) text = message.textContent.trim().replace(/\s+/g, " ");
       showProblem(ctx.sourceElement, text);
     } else {
-      clearProblem(ctx.sourceElement);
+      clearProblem(formOf(ctx.sourceElement));
     }
   });
 
@@ -59,31 +61,71 @@
     showProblem(ctx ? ctx.sourceElement : null, MESSAGES.network);
   });
 
+  // After a swap, focus goes to the first invalid field (its description says what is wrong)
+  // or to what the fragment marks; otherwise its message is read out.
   document.addEventListener("htmx:after:swap", function (event) {
     var ctx = event.detail.ctx;
     var target = ctx && ctx.target && ctx.target.isConnected ? ctx.target : null;
     if (!target && ctx && ctx.target && ctx.target.id) {
       target = document.getElementById(ctx.target.id);
     }
+    revealCopyButtons();
     if (!target) return;
-    var invalid = target.querySelector("[aria-invalid='true']");
-    var focusable = invalid || target.querySelector("[data-focus-after-swap]");
+    var focusable = target.querySelector("[aria-invalid='true']") ||
+      target.querySelector("[data-focus-after-swap]");
+    if (target.matches("[data-focus-after-swap]")) focusable = focusable || target;
     if (focusable) {
       focusable.focus();
+      return;
     }
     var status = target.querySelector("[role='status'], [role='alert']");
     if (status && status.textContent.trim()) announce(status.textContent.trim());
+    // The swap took the focused control away (the cookie banner's buttons): keyboard users
+    // go on from the start of the content rather than from the top of the page.
+    if (!document.activeElement || document.activeElement === document.body) {
+      var main = document.getElementById("main");
+      if (main) main.focus({ preventScroll: true });
+    }
   });
+
+  // A dialog opens on its first field rather than on its frame.
+  document.addEventListener("shown.bs.modal", function (event) {
+    var field = event.target.querySelector(
+      "input:not([type='hidden']):not([disabled]), select:not([disabled]), textarea:not([disabled])"
+    );
+    if (field) field.focus();
+  });
+
+  // Copy buttons do nothing without JavaScript, so they stay hidden until this script runs.
+  function revealCopyButtons() {
+    document.querySelectorAll("[data-copy-target][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  function copied(button, text) {
+    var label = button.querySelector(".copy-label");
+    if (label) label.textContent = text;
+    announce(text);
+  }
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-copy-target]") : null;
     if (!button) return;
     var source = document.getElementById(button.getAttribute("data-copy-target"));
-    if (!source || !navigator.clipboard) return;
+    if (!source) return;
+    var selectIt = function () {
+      window.getSelection().selectAllChildren(source);
+      copied(button, "Selected: press Ctrl+C to copy");
+    };
+    if (!navigator.clipboard || !window.isSecureContext) {
+      selectIt();
+      return;
+    }
     navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-      var label = button.querySelector(".copy-label");
-      if (label) label.textContent = "Copied";
-      announce("Copied to the clipboard");
-    });
+      copied(button, "Copied");
+    }, selectIt);
   });
+
+  revealCopyButtons();
 })();
