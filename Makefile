@@ -44,3 +44,10 @@ lint: setup
 
 test: setup browser lint
 	$(BIN)/pytest
+
+bench: setup
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing: install it (apt-get install wrk)."; exit 1; fi; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -106,7 +106,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=web.STATIC), name="static"),
         ],
         middleware=[
-            Middleware(GZipMiddleware, minimum_size=600),
+            Middleware(GZipMiddleware, minimum_size=600, compresslevel=6),
             Middleware(
                 SecurityHeadersMiddleware,
                 production=config.production,

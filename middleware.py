@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -52,6 +54,21 @@ class SessionCookieMiddleware:
         self.app = app
         self.serializer = URLSafeTimedSerializer(secret_key, salt="session-cookie")
         self.secure = secure
+        self._verified = lru_cache(maxsize=2048)(self._verify)
+
+    def _verify(self, value: str) -> tuple[dict[str, Any], float]:
+        """The payload of a well-signed cookie and when it was signed; raises BadSignature."""
+        payload, signed = self.serializer.loads(value, return_timestamp=True)
+        if not isinstance(payload, dict):
+            raise TypeError("session cookie is not a mapping")
+        return payload, signed.timestamp()
+
+    def load(self, value: str) -> dict[str, Any]:
+        """A browser sends the same cookie on every request: verify each value once."""
+        payload, signed = self._verified(value)
+        if time.time() - signed > COOKIE_MAX_AGE:
+            raise BadSignature("session cookie expired")
+        return {key: list(v) if isinstance(v, list) else v for key, v in payload.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,7 +79,7 @@ class SessionCookieMiddleware:
         value = _cookie_value(raw, COOKIE)
         if value:
             try:
-                session.update(self.serializer.loads(value, max_age=COOKIE_MAX_AGE))
+                session.update(self.load(value))
             except (BadSignature, ValueError, TypeError):
                 session.modified = True
         scope["session_cookie"] = session
@@ -176,7 +193,7 @@ class SecurityHeadersMiddleware:
             f"img-src 'self' data:{img_sources}; font-src 'self'; connect-src 'self'; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         )
-        self.headers = [
+        headers = [
             ("content-security-policy", policy),
             ("x-content-type-options", "nosniff"),
             ("x-frame-options", "DENY"),
@@ -185,9 +202,8 @@ class SecurityHeadersMiddleware:
             ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
         ]
         if production:
-            self.headers.append(
-                ("strict-transport-security", "max-age=63072000; includeSubDomains")
-            )
+            headers.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
+        self.headers = [(name.encode(), value.encode()) for name, value in headers]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -196,10 +212,9 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
-                    if name not in headers:
-                        headers[name] = value
+                raw = message["headers"] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in raw}
+                raw.extend(pair for pair in self.headers if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -103,9 +103,7 @@ def render(
         body = "".join(parts)
     else:
         body = env.get_template(page).render(ctx)
-    response = HTMLResponse(body, status_code=status, headers=headers)
-    response.headers["Vary"] = VARY
-    return response
+    return HTMLResponse(body, status_code=status, headers={**(headers or {}), "Vary": VARY})
 
 
 def redirect(request: Request, url: str) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -17,12 +18,13 @@ from routes.auth import client_of, form_values, services
 from sql import email_changes, security_events, sessions
 
 PAGE = "templates/auth/userprofile.html"
+ALL = ("pending", "sessions", "events")
 FORMS = {
-    "nickname": ("partials/profile/nickname_form.html", ("username",)),
-    "key": ("partials/profile/key_form.html", ("accesskey", "newaccesskey", "confirmaccesskey")),
-    "email": ("partials/profile/email_form.html", ("email", "accesskey")),
-    "sessions": ("partials/profile/sessions.html", ()),
-    "delete": ("partials/profile/delete_form.html", ("accesskey",)),
+    "nickname": ("partials/profile/nickname_form.html", ()),
+    "key": ("partials/profile/key_form.html", ("sessions",)),
+    "email": ("partials/profile/email_form.html", ("pending",)),
+    "sessions": ("partials/profile/sessions.html", ("sessions",)),
+    "delete": ("partials/profile/delete_form.html", ()),
 }
 BROWSERS = (
     ("Edg/", "Edge"),
@@ -49,14 +51,14 @@ def device(user_agent: str) -> str:
     return browser or system or (user_agent[:40] or "Unknown device")
 
 
-async def profile_values(request: Request) -> dict[str, Any]:
-    """What the whole page shows besides the user: the pending address and the sessions."""
+async def profile_values(request: Request, needs: tuple[str, ...] = ALL) -> dict[str, Any]:
+    """What the page shows besides the user; a fragment loads only what it renders."""
     svc = services(request)
     user = request.state.user
     return {
-        "pending": await email_changes.of_user(svc.db, user.id),
-        "sessions": await sessions.of_user(svc.db, user.id),
-        "events": await security_events.recent(svc.db, user.id),
+        "pending": await email_changes.of_user(svc.db, user.id) if "pending" in needs else None,
+        "sessions": await sessions.of_user(svc.db, user.id) if "sessions" in needs else [],
+        "events": await security_events.recent(svc.db, user.id) if "events" in needs else [],
         "device": device,
     }
 
@@ -70,6 +72,7 @@ async def answer(
     entered: dict[str, str] | None = None,
     status: int = 200,
     oob: tuple[str, ...] = (),
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """The form's own fragment to htmx; to a plain POST, a redirect or the page with the errors."""
     if error is None and not web.wants_fragment(request):
@@ -80,20 +83,17 @@ async def answer(
         "done": done,
         "errors": {error.field or "": error.message} if error else {},
         "entered": entered or {},
-        **await profile_values(request),
+        **await profile_values(request, FORMS[form][1] if web.wants_fragment(request) else ALL),
     }
-    return web.render(request, PAGE, values, fragment=FORMS[form][0], status=status, oob=oob)
-
-
-def throttled(request: Request, form: str, exc: Throttled) -> Response:
-    error = AccountError(f"Too many attempts. Please wait {exc.retry_after} seconds.", "")
     return web.render(
-        request,
-        PAGE,
-        {"form": form, "done": "", "errors": {"": error.message}, "entered": {}},
-        fragment=FORMS[form][0],
-        status=429,
-        headers={"Retry-After": str(exc.retry_after)},
+        request, PAGE, values, fragment=FORMS[form][0], status=status, oob=oob, headers=headers
+    )
+
+
+async def throttled(request: Request, form: str, exc: Throttled) -> Response:
+    error = AccountError(f"Too many attempts. Please wait {exc.retry_after} seconds.", "")
+    return await answer(
+        request, form, error=error, status=429, headers={"Retry-After": str(exc.retry_after)}
     )
 
 
@@ -124,7 +124,7 @@ async def nickname(request: Request) -> Response:
         )
     except AccountError as exc:
         return await answer(request, "nickname", error=exc, entered=values, status=422)
-    request.state.user = await auth.current_user(request)
+    request.state.user = dataclasses.replace(request.state.user, nickname=new)
     return await answer(
         request,
         "nickname",
@@ -148,7 +148,7 @@ async def access_key(request: Request) -> Response:
     except AccountError as exc:
         return await answer(request, "key", error=exc, status=422)
     except Throttled as exc:
-        return throttled(request, "key", exc)
+        return await throttled(request, "key", exc)
     others = f" {ended} other session{'s' if ended != 1 else ''} logged out." if ended else ""
     return await answer(
         request,
@@ -174,7 +174,7 @@ async def email(request: Request) -> Response:
             request, "email", error=exc, entered={"email": values["email"][:254]}, status=422
         )
     except Throttled as exc:
-        return throttled(request, "email", exc)
+        return await throttled(request, "email", exc)
     return await answer(
         request,
         "email",
@@ -218,7 +218,7 @@ async def delete_account(request: Request) -> Response:
             status=422,
         )
     except Throttled as exc:
-        return throttled(request, "delete", exc)
+        return await throttled(request, "delete", exc)
     auth.end_session(request)
     return web.redirect(request, "/auth/goodbye")
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from databases import Database
-from databases.interfaces import Record
-
-COLUMNS = "img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class Image:
     height: int
 
 
-def _image(row: Record) -> Image:
+def _image(row: Mapping[str, Any]) -> Image:
     return Image(
         id=row["img_id"],
         name=row["img_name"] or "",
@@ -33,27 +32,35 @@ def _image(row: Record) -> Image:
     )
 
 
+# These run on every page view: straight to asyncpg with positional parameters, because
+# `databases` compiles each query through SQLAlchemy (about 0.25 ms of CPU a query here).
+ON_HOME_PAGE = (
+    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
+    " from minimaluser.tbl_image where img_onair and img_is_in_hp order by img_seqno, img_id"
+)
+ON_AIR = (
+    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
+    " from minimaluser.tbl_image where img_onair order by img_seqno, img_id"
+)
+ONE = (
+    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
+    " from minimaluser.tbl_image where img_id = $1 and img_onair"
+)
+
+
 async def on_home_page(db: Database) -> list[Image]:
-    rows = await db.fetch_all(
-        "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-        " from minimaluser.tbl_image where img_onair and img_is_in_hp"
-        " order by img_seqno, img_id"
-    )
+    async with db.connection() as conn:
+        rows = await conn.raw_connection.fetch(ON_HOME_PAGE)
     return [_image(r) for r in rows]
 
 
 async def on_air(db: Database) -> list[Image]:
-    rows = await db.fetch_all(
-        "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-        " from minimaluser.tbl_image where img_onair order by img_seqno, img_id"
-    )
+    async with db.connection() as conn:
+        rows = await conn.raw_connection.fetch(ON_AIR)
     return [_image(r) for r in rows]
 
 
 async def one(db: Database, img_id: int) -> Image | None:
-    row = await db.fetch_one(
-        "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-        " from minimaluser.tbl_image where img_id = :img_id and img_onair",
-        {"img_id": img_id},
-    )
+    async with db.connection() as conn:
+        row = await conn.raw_connection.fetchrow(ONE, img_id)
     return _image(row) if row else None

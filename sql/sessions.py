@@ -40,27 +40,29 @@ async def create(db: Database, user_id: int, ip: str, user_agent: str, remember:
     return UUID(str(value))
 
 
+# Every logged-in request runs this: straight to asyncpg with positional parameters, because
+# `databases` compiles each query through SQLAlchemy (about 0.25 ms of CPU a query here).
+RESOLVE = (
+    "with live as ("
+    " select s.ses_id, s.aut_id from minimaluser.tbl_session s"
+    " where s.ses_id = $1 and s.aut_id = $2"
+    " and (s.ses_remember and s.ses_created > now() - make_interval(days => $3)"
+    " or not s.ses_remember"
+    " and s.ses_last_seen > now() - make_interval(hours => $4))),"
+    " touch as (update minimaluser.tbl_session set ses_last_seen = now()"
+    " where ses_id = (select ses_id from live)"
+    " and ses_last_seen < now() - interval '1 minute')"
+    " select u.aut_id, u.aut_email, u.aut_name, u.aut_confirmed, u.aut_tile, live.ses_id"
+    " from live join minimaluser.tbl_auth u on u.aut_id = live.aut_id where u.aut_isvalid"
+)
+
+
 async def resolve(db: Database, user_id: int, session_id: UUID) -> CurrentUser | None:
     """The user behind a live session, touching last-seen at most once a minute; one round trip."""
-    row = await db.fetch_one(
-        "with live as ("
-        " select s.ses_id, s.aut_id from minimaluser.tbl_session s"
-        " where s.ses_id = :session_id and s.aut_id = :user_id"
-        " and (s.ses_remember and s.ses_created > now() - make_interval(days => :remember_days)"
-        " or not s.ses_remember"
-        " and s.ses_last_seen > now() - make_interval(hours => :idle_hours))),"
-        " touch as (update minimaluser.tbl_session set ses_last_seen = now()"
-        " where ses_id = (select ses_id from live)"
-        " and ses_last_seen < now() - interval '1 minute')"
-        " select u.aut_id, u.aut_email, u.aut_name, u.aut_confirmed, u.aut_tile, live.ses_id"
-        " from live join minimaluser.tbl_auth u on u.aut_id = live.aut_id where u.aut_isvalid",
-        {
-            "session_id": session_id,
-            "user_id": user_id,
-            "remember_days": REMEMBER_DAYS,
-            "idle_hours": IDLE_HOURS,
-        },
-    )
+    async with db.connection() as conn:
+        row = await conn.raw_connection.fetchrow(
+            RESOLVE, session_id, user_id, REMEMBER_DAYS, IDLE_HOURS
+        )
     if row is None:
         return None
     return CurrentUser(

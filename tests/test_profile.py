@@ -299,3 +299,17 @@ async def test_profile_shows_the_security_log(app: Any) -> None:
     for label in ("Account created", "Failed login", "Logged in"):
         assert label in events
     assert "10.3.0.1" in events and key not in events
+
+
+async def test_a_throttled_change_without_javascript_gets_the_page_with_a_429(
+    client: httpx.AsyncClient,
+) -> None:
+    await sign_up(client)
+    data = {"email": new_email(), "accesskey": "wrong"}
+    answers = [
+        await post_form(client, "/auth/userprofile/email", data, page=PROFILE) for _ in range(6)
+    ]
+    assert [a.status_code for a in answers] == [422] * 5 + [429]
+    assert "Too many attempts" in answers[-1].text and "Where you are logged in" in answers[-1].text
+    htmx = await post_form(client, "/auth/userprofile/email", data, htmx=True, page=PROFILE)
+    assert htmx.status_code == 429 and "<html" not in htmx.text

@@ -1,0 +1,107 @@
+"""Members for the benchmark, made through the real forms and the real confirmation email."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+
+import httpx
+
+from bench.services import MailSink
+
+SESSION_COOKIE = "mu_session"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+ACCESS_KEY = re.compile(r'<code id="access-key"[^>]*>(\w+)</code>')
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/emailconfirmationhtml/\S+)")
+
+
+class Browser:
+    """A client that keeps the session cookie itself: production marks it Secure, over http."""
+
+    def __init__(self, base_url: str, session: str = "") -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=30.0, follow_redirects=False)
+        self.session = session
+
+    @property
+    def cookie(self) -> str:
+        return f"{SESSION_COOKIE}={self.session}" if self.session else ""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        sent = {"Accept-Encoding": "identity", **(headers or {})}
+        if self.session:
+            sent["Cookie"] = self.cookie
+        response = self.client.request(method, path, headers=sent, data=data)
+        self.client.cookies.clear()
+        for header in response.headers.get_list("set-cookie"):
+            morsel = SimpleCookie(header).get(SESSION_COOKIE)
+            if morsel is not None:
+                self.session = morsel.value
+        return response
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return self.request("GET", path, headers)
+
+    def csrf_token(self, path: str) -> str:
+        match = CSRF.search(self.get(path).text)
+        if match is None:
+            raise RuntimeError(f"no CSRF token in {path}")
+        return match.group(1)
+
+    def post_form(self, path: str, data: dict[str, str]) -> httpx.Response:
+        token = self.csrf_token(path)
+        return self.request("POST", path, data={**data, "csrf_token": token})
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@dataclass(frozen=True)
+class Member:
+    email: str
+    key: str
+    cookie: str
+    csrf_token: str
+
+    @property
+    def session(self) -> str:
+        """The signed value of the session cookie."""
+        return self.cookie.split("=", 1)[1]
+
+
+def confirmed_member(base_url: str, mail: MailSink) -> Member:
+    """Signs up, follows the emailed link (which logs in) and reads a page to drop its flash."""
+    browser = Browser(base_url)
+    try:
+        email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
+        welcome = browser.post_form("/auth/signup", {"email": email})
+        key = ACCESS_KEY.search(welcome.text)
+        if welcome.status_code != 200 or key is None:
+            raise RuntimeError(f"sign-up failed: {welcome.status_code} {welcome.text[:500]}")
+        link = CONFIRM_LINK.search(mail.text_to(email))
+        if link is None:
+            raise RuntimeError("no confirmation link in the sign-up email")
+        confirmed = browser.get(link.group(1))
+        if confirmed.status_code != 303:
+            raise RuntimeError(f"confirmation answered {confirmed.status_code}")
+        token = browser.csrf_token("/album/")
+        return Member(email, key.group(1), browser.cookie, token)
+    finally:
+        browser.close()
+
+
+def guest_form(base_url: str, path: str) -> tuple[str, str]:
+    """A guest's session cookie and the CSRF token of the form at `path`."""
+    browser = Browser(base_url)
+    try:
+        token = browser.csrf_token(path)
+        return browser.cookie, token
+    finally:
+        browser.close()

@@ -1,0 +1,179 @@
+"""What the benchmark runs beside wrk: its own PostgreSQL, an SMTP sink and uvicorn servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+import warnings
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parent.parent
+UVICORN = ROOT / ".venv" / "bin" / "uvicorn"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Postgres:
+    """A pgserver instance in .data/bench-*, deleted with its folder when stopped."""
+
+    def __init__(self) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
+
+        self.folder = ROOT / ".data" / f"bench-{uuid.uuid4().hex[:8]}"
+        self.folder.mkdir(parents=True)
+        self.server = pgserver.get_server(self.folder / "pg", cleanup_mode="delete")
+        self.socket_dir = self.server.get_uri().split("host=", 1)[1]
+
+    def create_database(self, name: str) -> str:
+        self.server.psql(f"create database {name};")
+        return f"postgresql://postgres@localhost/{name}?host={self.socket_dir}"
+
+    def stop(self) -> None:
+        self.server.cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class MailSink:
+    """An SMTP server that keeps every message, so sign-ups can follow their links."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[Message] = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def text_to(self, recipient: str, timeout: float = 20.0) -> str:
+        """The plain-text part of the first message to that address."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in list(self.messages):
+                if message["To"] == recipient:
+                    for part in message.walk():
+                        if part.get_content_type() == "text/plain":
+                            payload = part.get_payload(decode=True)
+                            assert isinstance(payload, bytes)
+                            return payload.decode(part.get_content_charset() or "utf-8")
+            time.sleep(0.05)
+        raise RuntimeError(f"no email reached {recipient}")
+
+    def __enter__(self) -> MailSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.controller.stop()
+
+
+class Uvicorn:
+    """`uvicorn <target> --workers N` in its own process group, with its log in a file."""
+
+    def __init__(self, target: str, env: dict[str, str], log: Path, workers: int = 2) -> None:
+        self.target = target
+        self.env = env
+        self.log = log
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def launch(self) -> float:
+        """Starts the server and returns the monotonic time just before."""
+        command = [str(UVICORN), self.target, "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(self.workers), "--no-access-log", "--log-level", "warning"]
+        started = time.monotonic()
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
+            )
+        return started
+
+    def wait_until_served(self, path: str = "/", timeout: float = 60.0) -> float:
+        """Polls `path` until it answers 200; returns the monotonic time it did."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=1.0) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.target} exited:\n{self.log.read_text()[-3000:]}")
+                try:
+                    if client.get(self.url + path).status_code == 200:
+                        return time.monotonic()
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.01)
+        raise RuntimeError(f"{self.target} did not answer:\n{self.log.read_text()[-3000:]}")
+
+    def start(self) -> Uvicorn:
+        self.launch()
+        self.wait_until_served()
+        return self
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes uvicorn spawned (or the server itself with one worker)."""
+        assert self.process is not None
+        if self.workers == 1:
+            return [self.process.pid]
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == self.process.pid and b"spawn_main" in cmdline:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+    def peak_rss_mib(self) -> list[float]:
+        """VmHWM of each worker, in MiB."""
+        peaks = []
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return peaks
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> Uvicorn:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
