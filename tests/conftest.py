@@ -242,11 +242,3 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-
-
-@pytest.fixture(scope="session")
-def live_server(database_url: str) -> Iterator[LiveServer]:
-    port = free_port()
-    server = LiveServer(app_env(database_url, BASE_URL=f"http://127.0.0.1:{port}"), port).start()
-    yield server
-    server.stop()

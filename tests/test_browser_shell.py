@@ -5,16 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser import (  # noqa: F401
-    PHONE,
-    OpenPage,
-    browser_fixture,
-    cookie,
-    open_page_fixture,
-    page_fixture,
-    page_no_js_fixture,
-)
+from tests.browser import PHONE, OpenPage, cookie, mark_window, window_is_marked
 from tests.conftest import LiveServer
+
+pytest_plugins = ["tests.browser_fixtures"]
 
 BANNER = "#cookie-banner section"
 MODAL = "#cookie-settings-modal"
@@ -25,18 +19,10 @@ async def scripts_ran(page: Page) -> bool:
     return bool(await page.evaluate("() => typeof window.htmx !== 'undefined'"))
 
 
-async def mark_window(page: Page) -> None:
-    await page.evaluate("() => { window.__mark = 1; }")
-
-
-async def window_is_marked(page: Page) -> bool:
-    return bool(await page.evaluate("() => window.__mark === 1"))
-
-
 async def test_home_page_runs_htmx_bootstrap_and_site_js_under_the_csp(
-    page: Page, live_server: LiveServer
+    page: Page, site: LiveServer
 ) -> None:
-    await page.goto(live_server.url + "/")
+    await page.goto(site.url + "/")
     version = await page.evaluate("() => window.htmx && window.htmx.version")
     assert str(version).startswith("4."), version
     assert await page.evaluate("() => typeof window.bootstrap.Modal === 'function'")
@@ -44,9 +30,9 @@ async def test_home_page_runs_htmx_bootstrap_and_site_js_under_the_csp(
 
 
 async def test_accepting_all_cookies_removes_the_banner_in_place(
-    page: Page, live_server: LiveServer
+    page: Page, site: LiveServer
 ) -> None:
-    await page.goto(live_server.url + "/")
+    await page.goto(site.url + "/")
     await expect(page.locator(BANNER)).to_contain_text("Cookies on this site")
     await mark_window(page)
 
@@ -64,9 +50,9 @@ async def test_accepting_all_cookies_removes_the_banner_in_place(
 
 
 async def test_choosing_essential_cookies_in_the_settings_modal_closes_it_in_place(
-    page: Page, live_server: LiveServer
+    page: Page, site: LiveServer
 ) -> None:
-    await page.goto(live_server.url + "/")
+    await page.goto(site.url + "/")
     await mark_window(page)
     modal = page.locator(MODAL)
 
@@ -86,9 +72,9 @@ async def test_choosing_essential_cookies_in_the_settings_modal_closes_it_in_pla
 
 
 async def test_footer_link_reopens_the_cookie_settings_after_a_choice(
-    page: Page, live_server: LiveServer
+    page: Page, site: LiveServer
 ) -> None:
-    await page.goto(live_server.url + "/about")
+    await page.goto(site.url + "/about")
     await page.get_by_role("button", name="Accept all").click()
     await expect(page.locator(BANNER)).to_have_count(0)
     modal = page.locator(MODAL)
@@ -101,9 +87,9 @@ async def test_footer_link_reopens_the_cookie_settings_after_a_choice(
 
 
 async def test_cookie_settings_reopened_after_accepting_all_show_analysis_on(
-    page: Page, live_server: LiveServer
+    page: Page, site: LiveServer
 ) -> None:
-    await page.goto(live_server.url + "/")
+    await page.goto(site.url + "/")
     await page.get_by_role("button", name="Accept all").click()
     await expect(page.locator(BANNER)).to_have_count(0)
 
@@ -115,17 +101,17 @@ async def test_cookie_settings_reopened_after_accepting_all_show_analysis_on(
 
 
 async def test_essential_only_without_javascript_redirects_back_without_the_banner(
-    page_no_js: Page, live_server: LiveServer
+    page_no_js: Page, site: LiveServer
 ) -> None:
     page = page_no_js
-    await page.goto(live_server.url + "/about")
+    await page.goto(site.url + "/about")
     await expect(page.locator(BANNER)).to_contain_text("Cookies on this site")
     assert not await scripts_ran(page)
     await mark_window(page)
 
     await page.get_by_role("button", name="Essential only").click()
 
-    await expect(page).to_have_url(live_server.url + "/about")
+    await expect(page).to_have_url(site.url + "/about")
     assert not await window_is_marked(page), "the form did not post and redirect back"
     await expect(page.locator(BANNER)).to_have_count(0)
     await expect(page.locator(ANALYTICS)).to_have_count(0)
@@ -133,29 +119,29 @@ async def test_essential_only_without_javascript_redirects_back_without_the_bann
 
 
 async def test_settings_link_without_javascript_opens_a_working_settings_page(
-    page_no_js: Page, live_server: LiveServer
+    page_no_js: Page, site: LiveServer
 ) -> None:
     page = page_no_js
-    await page.goto(live_server.url + "/")
+    await page.goto(site.url + "/")
     assert not await scripts_ran(page)
 
     await page.locator("#cookie-banner").get_by_role("link", name="Settings").click()
 
-    await expect(page).to_have_url(live_server.url + "/cookie-settings")
+    await expect(page).to_have_url(site.url + "/cookie-settings")
     form = page.locator("main")
     await form.get_by_role("switch", name="Analysis").check()
     await form.get_by_role("button", name="Save my choice").click()
-    await expect(page).to_have_url(live_server.url + "/")
+    await expect(page).to_have_url(site.url + "/")
     await expect(page.locator(BANNER)).to_have_count(0)
     await expect(page.locator(ANALYTICS)).to_have_count(1)
     assert await cookie(page, "cookie_policy") == "3"
 
 
 async def test_navbar_collapses_into_a_toggler_on_a_phone(
-    open_page: OpenPage, live_server: LiveServer
+    open_page: OpenPage, site: LiveServer
 ) -> None:
     page = await open_page(viewport=PHONE)
-    await page.goto(live_server.url + "/")
+    await page.goto(site.url + "/")
     toggler = page.get_by_role("button", name="Toggle navigation")
     menu = page.locator("#main-menu")
     await expect(toggler).to_be_visible()
@@ -170,10 +156,10 @@ async def test_navbar_collapses_into_a_toggler_on_a_phone(
 
 @pytest.mark.parametrize("path", ["/", "/about", "/privacy-notice", "/terms-of-service"])
 async def test_pages_do_not_scroll_sideways_on_a_phone(
-    open_page: OpenPage, live_server: LiveServer, path: str
+    open_page: OpenPage, site: LiveServer, path: str
 ) -> None:
     page = await open_page(viewport=PHONE)
-    await page.goto(live_server.url + path)
+    await page.goto(site.url + path)
     widths = await page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
@@ -181,12 +167,12 @@ async def test_pages_do_not_scroll_sideways_on_a_phone(
 
 
 async def test_site_follows_the_dark_colour_scheme_of_the_system(
-    open_page: OpenPage, live_server: LiveServer
+    open_page: OpenPage, site: LiveServer
 ) -> None:
     dark = await open_page(color_scheme="dark")
-    await dark.goto(live_server.url + "/")
+    await dark.goto(site.url + "/")
     await expect(dark.locator("html")).to_have_attribute("data-bs-theme", "dark")
 
     light = await open_page(color_scheme="light")
-    await light.goto(live_server.url + "/")
+    await light.goto(site.url + "/")
     await expect(light.locator("html")).to_have_attribute("data-bs-theme", "light")
