@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 from databases import Database
+from databases.backends.postgres import PostgresBackend, PostgresConnection
 
 from settings import Settings
 
@@ -19,7 +20,18 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
 MIGRATION_LOCK = 7_242_017
-UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+# What "the database is away" looks like: no route, a refused or dropped connection, a timeout,
+# a server shutting down or starting up (57P01, 57P03...), or one with no connection slot left.
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+# Migrations may wait for another worker's lock and run long statements: no query timeout.
+MIGRATION_TIMEOUT = 3600.0
 
 
 @dataclass
@@ -66,18 +78,51 @@ def _with_host(netloc: str) -> str:
     return f"{credentials}@localhost" if credentials else "localhost"
 
 
+class _TimedConnection(PostgresConnection):
+    """A pooled connection whose wait for a free slot is bounded, like its connect and queries."""
+
+    def __init__(self, backend: _TimedBackend) -> None:
+        super().__init__(backend, backend._dialect)
+        self._acquire_timeout = backend.acquire_timeout
+
+    async def acquire(self) -> None:
+        pool: Any = self._database._pool
+        if self._connection is not None or pool is None:
+            raise RuntimeError("connection already acquired, or the pool is not running")
+        self._connection = await pool.acquire(timeout=self._acquire_timeout)
+
+
+class _TimedBackend(PostgresBackend):
+    def __init__(self, url: Any, acquire_timeout: float, **options: Any) -> None:
+        super().__init__(url, **options)
+        self.acquire_timeout = acquire_timeout
+
+    def connection(self) -> PostgresConnection:
+        return _TimedConnection(self)
+
+
+class PooledDatabase(Database):
+    """`databases` waits for a free pooled connection forever; this waits `acquire_timeout`."""
+
+    def __init__(self, url: str, *, acquire_timeout: float, **options: Any) -> None:
+        super().__init__(url, **options)
+        self._backend = _TimedBackend(self.url, acquire_timeout, **options)
+
+
 def database(connection: Connection, settings: Settings, **pool: Any) -> Database:
+    """The pool: every wait (connect, free slot, query) bounded by DB_TIMEOUT, so a database that
+    is down or hung turns into a prompt 503 rather than a request that hangs."""
     options: dict[str, Any] = {
         "min_size": 1,
         "max_size": 10,
         "timeout": settings.db_timeout,
-        "command_timeout": settings.db_timeout * 5,
+        "command_timeout": settings.db_timeout,
         "server_settings": {"application_name": "minimal-user"},
     }
     if connection.socket_dir:
         options["host"] = connection.socket_dir
     options.update(pool)
-    return Database(connection.url, **options)
+    return PooledDatabase(connection.url, acquire_timeout=settings.db_timeout, **options)
 
 
 def pending(applied: set[str]) -> list[Path]:
@@ -89,25 +134,28 @@ async def migrate(db: Database) -> list[str]:
     done: list[str] = []
     async with db.connection() as conn:
         raw = conn.raw_connection
-        await raw.execute("select pg_advisory_lock($1)", MIGRATION_LOCK)
+        wait = MIGRATION_TIMEOUT
+        await raw.execute("select pg_advisory_lock($1)", MIGRATION_LOCK, timeout=wait)
         try:
             await raw.execute(
                 "create table if not exists public.schema_migration ("
                 " name text primary key, checksum text not null,"
-                " applied_at timestamptz not null default now())"
+                " applied_at timestamptz not null default now())",
+                timeout=wait,
             )
-            rows = await raw.fetch("select name from public.schema_migration")
+            rows = await raw.fetch("select name from public.schema_migration", timeout=wait)
             for path in pending({r["name"] for r in rows}):
                 text = path.read_text()
                 async with raw.transaction():
-                    await raw.execute(text)
+                    await raw.execute(text, timeout=wait)
                     await raw.execute(
                         "insert into public.schema_migration (name, checksum) values ($1, $2)",
                         path.name,
                         hashlib.sha256(text.encode()).hexdigest(),
+                        timeout=wait,
                     )
                 log.info("applied migration %s", path.name)
                 done.append(path.name)
         finally:
-            await raw.execute("select pg_advisory_unlock($1)", MIGRATION_LOCK)
+            await raw.execute("select pg_advisory_unlock($1)", MIGRATION_LOCK, timeout=wait)
     return done

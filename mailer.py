@@ -199,8 +199,18 @@ def letter_of(message: outbox.Message, settings: Settings) -> Letter:
     return Letter(str(message.message_id), SITE, message.event, message.recipient, values)
 
 
+def retry_delay(attempts: int, cap: float) -> float:
+    """Exponential backoff up to the cap; never under half a second, so no setting can spin."""
+    return max(0.5, min(cap, 2.0 ** (attempts + 1)))
+
+
 class Dispatcher:
-    """Claims due outbox rows (FOR UPDATE SKIP LOCKED), delivers them, retries with backoff."""
+    """Claims due outbox rows (FOR UPDATE SKIP LOCKED), delivers them, retries with backoff.
+
+    Each message is claimed, delivered and marked in a transaction of its own, committed as soon
+    as the SMTP server (or the mailer) has accepted it: a process that dies can leave at most the
+    one message it was sending to be sent again, never a batch.
+    """
 
     def __init__(
         self, db: Database, settings: Settings, delivery: Delivery, poll: float = 1.0
@@ -220,45 +230,50 @@ class Dispatcher:
         self.wakeup.set()
 
     async def stop(self) -> None:
-        """Stop between messages: a delivery under way finishes first."""
+        """Stop between messages: a delivery under way finishes (or times out) first."""
         self.stopping = True
         self.wakeup.set()
         if self.task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self.task, timeout=SEND_TIMEOUT + 5)
 
     async def run(self) -> None:
         while not self.stopping:
             try:
-                sent = await self.dispatch_once()
+                tried = await self.dispatch_once()
             except Exception:
                 log.exception("outbox dispatch failed; trying again shortly")
-                sent = 0
-            if sent < BATCH and not self.stopping:
+                tried = 0
+            if tried < BATCH and not self.stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll)
                 self.wakeup.clear()
 
     async def dispatch_once(self) -> int:
-        done = 0
+        """Up to BATCH due messages, one at a time; returns how many were tried. A failed one is
+        put off, so a full batch means more may be due (failures never hold up the rest)."""
+        tried = 0
+        while tried < BATCH and not self.stopping:
+            if await self.dispatch_next() is None:
+                break
+            tried += 1
+        return tried
+
+    async def dispatch_next(self) -> bool | None:
+        """The next due message: True when delivered, False when put off, None when none is due."""
         async with self.db.connection() as connection, connection.transaction():
-            for message in await outbox.claim_due(self.db, BATCH):
-                if self.stopping:
-                    break
-                try:
-                    await self.delivery.deliver(letter_of(message, self.settings))
-                except Exception as exc:
-                    delay = min(self.settings.mail_retry_cap, 2.0 ** (message.attempts + 1))
-                    log.warning(
-                        "email %s failed (%s); retry in %.0fs",
-                        message.id,
-                        type(exc).__name__,
-                        delay,
-                    )
-                    await outbox.mark_failed(
-                        self.db, message.id, delay, f"{type(exc).__name__}: {exc}"
-                    )
-                else:
-                    await outbox.mark_sent(self.db, message.id, kept=self.delivery.keeps)
-                    done += 1
-        return done
+            claimed = await outbox.claim_due(self.db, 1)
+            if not claimed:
+                return None
+            message = claimed[0]
+            try:
+                await self.delivery.deliver(letter_of(message, self.settings))
+            except Exception as exc:
+                delay = retry_delay(message.attempts, self.settings.mail_retry_cap)
+                log.warning(
+                    "email %s failed (%s); retry in %.0fs", message.id, type(exc).__name__, delay
+                )
+                await outbox.mark_failed(self.db, message.id, delay, f"{type(exc).__name__}: {exc}")
+                return False
+            await outbox.mark_sent(self.db, message.id, kept=self.delivery.keeps)
+            return True

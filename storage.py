@@ -25,6 +25,8 @@ CACHE_CONTROL = "public, max-age=86400"
 MISSING_CODES = frozenset({"NoSuchKey", "404"})
 # An upper bound on one S3 call, retries included: an outage answers in seconds.
 S3_DEADLINE = 7.0
+# A read serves a request (/tiles/...): it gives up sooner, and the page falls back.
+S3_READ_DEADLINE = 2.0
 
 
 class StorageUnavailable(Exception):
@@ -180,7 +182,7 @@ class S3TileStore:
 
     async def get(self, name: str) -> bytes | None:
         key = self._key(name)
-        async with _s3_call("get", name, self.deadline):
+        async with _s3_call("get", name, min(self.deadline, S3_READ_DEADLINE)):
             try:
                 response = await self.client.get_object(Bucket=self.bucket, Key=key)
             except ClientError as exc:

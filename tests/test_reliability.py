@@ -1,0 +1,321 @@
+"""Breaking things on purpose: SMTP down, the mailer down, the app killed or stopped mid-send.
+
+Every test runs the app as production does, under uvicorn in its own process, and checks that
+what a success page promised (here: the email) is never lost. The helpers are shared by the
+other tests/test_reliability_*.py files. The external mailer's dedupe by message id, which
+bounds the one duplicate a killed process may cause, is proven in tests/test_mailer_service.py
+(test_the_app_side_delivers_through_the_running_mailer_once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from aiosmtpd.controller import Controller
+from databases import Database
+
+import database
+import settings as settings_module
+from tests.accounts_helpers import sign_up
+from tests.conftest import (
+    ROOT,
+    RUN_DIR,
+    LiveServer,
+    Mailbox,
+    Postgres,
+    app_env,
+    csrf_token,
+    text_of,
+)
+from tests.servers import free_port
+
+WAIT = 30.0
+MAILER_SECRET = "a-mailer-secret-for-the-reliability-tests-0123456789"
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], what: str, within: float = WAIT
+) -> None:
+    """Poll until check() holds; the generous timeout is for a busy 2-core machine."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        outcome = check()
+        if await outcome if inspect.isawaitable(outcome) else outcome:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {within:.0f}s: {what}")
+
+
+@asynccontextmanager
+async def database_at(url: str) -> AsyncIterator[Database]:
+    """A connection of the test's own, to look at what the app wrote."""
+    config = settings_module.load(app_env(url))
+    db = database.database(database.connection_for(config), config, min_size=1, max_size=2)
+    await db.connect()
+    try:
+        yield db
+    finally:
+        await db.disconnect()
+
+
+@asynccontextmanager
+async def browser(server: LiveServer | str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of its own (its own cookies), as one person's browser."""
+    url = server if isinstance(server, str) else server.url
+    async with httpx.AsyncClient(base_url=url, timeout=WAIT) as client:
+        yield client
+
+
+async def sign_up_at(server: LiveServer | str, email: str | None = None) -> tuple[str, str]:
+    async with browser(server) as client:
+        return await sign_up(client, email)
+
+
+async def outbox_rows(db: Database) -> list[Any]:
+    return list(
+        await db.fetch_all(
+            "select obx_recipient, obx_attempts, obx_sent_at from minimaluser.tbl_outbox"
+        )
+    )
+
+
+class FlakyMailbox(Mailbox):
+    """An SMTP server that can be down, slow or quick; it counts messages as they start arriving,
+    so a test can act while one is half-way through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delay = 0.0
+        self.arriving = 0
+        self.started = False
+
+    def start(self) -> None:
+        if self.started:
+            self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.started = True
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller._thread is not None:
+            self.controller.stop()
+        elif not self.started:
+            self.controller.loop.close()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.arriving += 1
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+    def sent_to(self, recipients: list[str]) -> bool:
+        return all(self.to(r) for r in recipients)
+
+
+class MailerProcess:
+    """The external mailer as an operator runs it, on a port fixed before it first starts."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = RUN_DIR / f"mailer-{self.port}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "mailer_service", "--port", str(self.port)]
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env={**os.environ, **self.env}, stdout=out, stderr=out
+            )
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the mailer exited: {log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the mailer did not answer: {log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def key_in(message: Any) -> str:
+    found = re.search(r"^Access key: (\S+)\r?$", text_of(message), re.MULTILINE)
+    assert found, text_of(message)
+    return found.group(1)
+
+
+async def test_sign_up_succeeds_with_smtp_down_and_no_email_is_lost_when_the_app_is_killed(
+    postgres: Postgres,
+) -> None:
+    box = FlakyMailbox()
+    url = postgres.create_database()
+    env = app_env(url, SMTP_URL=box.url)
+    server = LiveServer(env).start()
+    try:
+        started = time.monotonic()
+        accounts = dict([await sign_up_at(server) for _ in range(5)])
+        assert time.monotonic() - started < 5 * 10
+        async with database_at(url) as db:
+            await eventually(
+                lambda: _all_tried(db, len(accounts)), "every email tried while SMTP is down"
+            )
+            assert all(row["obx_sent_at"] is None for row in await outbox_rows(db))
+
+            box.delay = 1.0
+            box.start()
+            await eventually(
+                lambda: len(box.messages) >= 2 and box.arriving > len(box.messages),
+                "two emails sent and a third half-way through",
+            )
+            server.stop(signal.SIGKILL)
+            box.delay = 0.0
+            server = LiveServer(env).start()
+            await eventually(lambda: box.sent_to(list(accounts)), "every email after the restart")
+            await eventually(lambda: _all_sent(db), "the outbox marks them all sent")
+    finally:
+        server.stop()
+        box.stop()
+    # At most the one message in flight at the kill goes out twice (the window the design allows).
+    assert len(box.messages) <= len(accounts) + 1
+    for email, key in accounts.items():
+        assert 1 <= len(box.to(email)) <= 2
+        assert {key_in(m) for m in box.to(email)} == {key}
+
+
+async def _all_tried(db: Database, count: int) -> bool:
+    rows = await outbox_rows(db)
+    return len(rows) == count and all(row["obx_attempts"] > 0 for row in rows)
+
+
+async def _all_sent(db: Database) -> bool:
+    return all(row["obx_sent_at"] is not None for row in await outbox_rows(db))
+
+
+async def test_sigterm_finishes_the_request_in_flight_and_stops_the_dispatcher_between_emails(
+    postgres: Postgres,
+) -> None:
+    box = FlakyMailbox()
+    box.delay = 1.0
+    box.start()
+    url = postgres.create_database()
+    env = app_env(url, SMTP_URL=box.url)
+    server = LiveServer(env).start()
+    try:
+        accounts = dict([await sign_up_at(server) for _ in range(4)])
+        email, key = next(iter(accounts.items()))
+        await eventually(lambda: box.arriving > len(box.messages), "an email half-way through")
+        async with browser(server) as person:
+            token = await csrf_token(person, "/auth/login")
+            body = urlencode({"email": email, "key": key, "csrf_token": token}).encode()
+            half_sent, go_on = asyncio.Event(), asyncio.Event()
+
+            async def trickle() -> AsyncIterator[bytes]:
+                yield body[:20]
+                half_sent.set()
+                await go_on.wait()
+                yield body[20:]
+
+            login = asyncio.create_task(
+                person.post(
+                    "/auth/login",
+                    content=trickle(),
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Content-Length": str(len(body)),
+                    },
+                )
+            )
+            await half_sent.wait()
+            await asyncio.sleep(0.5)  # the server reads the headers and starts the request
+            assert server.process is not None
+            server.process.send_signal(signal.SIGTERM)
+            await eventually(
+                lambda: asyncio.to_thread(_refuses, server.url), "the server stops accepting"
+            )
+            go_on.set()
+            answer = await login
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == "/"
+        assert "set-cookie" in answer.headers
+        await asyncio.to_thread(server.process.wait, WAIT)
+        assert "Application shutdown complete" in server.log.read_text()
+
+        # Stopped between messages: what SMTP accepted is marked sent, and nothing was cut.
+        assert box.arriving == len(box.messages)
+        async with database_at(url) as db:
+            sent = [r for r in await outbox_rows(db) if r["obx_sent_at"] is not None]
+            assert sorted(r["obx_recipient"] for r in sent) == sorted(m["To"] for m in box.messages)
+            box.delay = 0.0
+            server = LiveServer(env).start()
+            await eventually(lambda: box.sent_to(list(accounts)), "every email after the restart")
+            await eventually(lambda: _all_sent(db), "the outbox marks them all sent")
+    finally:
+        server.stop()
+        box.stop()
+    for email, key in accounts.items():
+        [message] = box.to(email)
+        assert key_in(message) == key
+
+
+def _refuses(url: str) -> bool:
+    try:
+        httpx.get(url + "/robots.txt", timeout=1)
+    except httpx.ConnectError:
+        return True
+    except httpx.HTTPError:
+        return False
+    return False
+
+
+async def test_sign_up_succeeds_with_the_external_mailer_down_and_the_email_follows(
+    postgres: Postgres, mailbox: Mailbox
+) -> None:
+    mailer = MailerProcess(
+        {
+            "MAILER_SECRET": MAILER_SECRET,
+            "SMTP_URL": mailbox.url,
+            "DATABASE_URL": postgres.create_database(),
+        }
+    )
+    url = postgres.create_database()
+    server = LiveServer(app_env(url, MAILER_URL=mailer.url, MAILER_SECRET=MAILER_SECRET)).start()
+    try:
+        started = time.monotonic()
+        email, key = await sign_up_at(server)
+        assert time.monotonic() - started < 10
+        async with database_at(url) as db:
+            await eventually(lambda: _all_tried(db, 1), "the email tried while the mailer is down")
+        assert mailbox.to(email) == []
+        await asyncio.to_thread(mailer.start)
+        message = await mailbox.wait_for(email, "Welcome")
+        assert key_in(message) == key
+        async with database_at(url) as db:
+            await eventually(lambda: _all_sent(db), "the outbox marks it sent")
+    finally:
+        server.stop()
+        mailer.stop()
+    assert len(mailbox.to(email)) == 1
