@@ -15,7 +15,8 @@ import database
 import settings as settings_module
 import storage
 from settings import Settings
-from sql import sessions, users
+from sql import sessions, tile_jobs, users
+from tilework import TileWorker
 
 
 async def run(config: Settings, command: str, email: str | None) -> str:
@@ -47,11 +48,14 @@ async def run(config: Settings, command: str, email: str | None) -> str:
                 if command == "disable":
                     await sessions.delete_all(db, user.id)
             return f"{command}d {user.email}"
-        await users.delete(db, user.id)
+        async with db.transaction():
+            await tile_jobs.drop_puts(db, user.tile)
+            job = await tile_jobs.add(db, "delete", user.tile)
+            await users.delete(db, user.id)
         tiles = storage.make_store(config)
         await tiles.start()
         try:
-            await tiles.delete(user.tile)
+            await TileWorker(db, tiles, config.mail_retry_cap).now(job)
         finally:
             await tiles.close()
         return f"deleted {user.email}"

@@ -113,7 +113,7 @@ class Mailbox:
 
     async def wait_for(self, recipient: str, event_words: str = "") -> EmailMessage:
         """The newest message to that address whose subject has those words."""
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             for message in reversed(self.messages):
                 if message["To"] == recipient and event_words in message["Subject"]:

@@ -39,7 +39,7 @@ async def ask_code(client: httpx.AsyncClient, email: str, htmx: bool = False) ->
 
 async def emailed_code(mailbox: Mailbox, email: str, already: int = 0) -> tuple[str, str]:
     """The code and reset link of the next forgotten-key email after `already` of them."""
-    for _ in range(300):
+    for _ in range(600):
         letters = [m for m in mailbox.to(email) if "one-time code" in m["Subject"]]
         if len(letters) > already:
             text = text_of(letters[already])
