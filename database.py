@@ -109,6 +109,11 @@ class PooledDatabase(Database):
         self._backend = _TimedBackend(self.url, acquire_timeout, **options)
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's reset query: the app keeps no session state on them
+    (the migration lock is released explicitly), and an open transaction is still rolled back."""
+
+
 def database(connection: Connection, settings: Settings, **pool: Any) -> Database:
     """The pool: every wait (connect, free slot, query) bounded by DB_TIMEOUT, so a database that
     is down or hung turns into a prompt 503 rather than a request that hangs."""
@@ -118,6 +123,7 @@ def database(connection: Connection, settings: Settings, **pool: Any) -> Databas
         "timeout": settings.db_timeout,
         "command_timeout": settings.db_timeout,
         "server_settings": {"application_name": "minimal-user"},
+        "reset": _keep_session,
     }
     if connection.socket_dir:
         options["host"] = connection.socket_dir

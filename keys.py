@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import secrets
 import string
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -49,25 +53,32 @@ def key_problem(key: str, current: str | None = None) -> str | None:
     return None
 
 
+def _lower_priority() -> None:
+    """The hashing thread yields the CPU to the threads that serve pages."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 class Hasher:
-    """argon2id with the configured cost; at most one hash at a time per process."""
+    """argon2id with the configured cost, in one low-priority thread: one hash at a time per
+    process, so logins never take every core from the pages."""
 
     def __init__(self, memory_kib: int, time_cost: int) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
         self._dummy = self.hasher.hash(secrets.token_hex(16))
-        self._one_at_a_time = asyncio.Semaphore(1)
+        self._thread = ThreadPoolExecutor(1, "argon2", initializer=_lower_priority)
 
     async def hash(self, key: str) -> str:
-        async with self._one_at_a_time:
-            return await asyncio.to_thread(self.hasher.hash, key)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self.hasher.hash, key)
 
     async def verify(self, hashed: str | None, key: str) -> bool:
         """Checks the key; with no hash it checks a dummy one, so both paths take the same time."""
         if hashed is None:
             hashed = self._dummy
             key = key + "\x00unknown"
-        async with self._one_at_a_time:
-            return await asyncio.to_thread(self._verify, hashed, key)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._thread, self._verify, hashed, key
+        )
 
     def _verify(self, hashed: str, key: str) -> bool:
         try:
