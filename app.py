@@ -25,7 +25,7 @@ from accounts import Services
 from housekeeping import Housekeeper
 from keys import Hasher
 from middleware import GuardMiddleware, SecurityHeadersMiddleware, SessionCookieMiddleware
-from requeststate import RequestStateMiddleware, StaticCacheMiddleware
+from requeststate import CachedStatic, RequestStateMiddleware
 from routes import album, auth, consent, devoutbox, gallery, pages, profile, recovery, tiles
 from settings import Settings
 from sql.namer import load_namer
@@ -103,7 +103,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             *devoutbox.routes,
             *gallery.routes,
             *tiles.routes,
-            Mount("/static", StaticFiles(directory=web.STATIC), name="static"),
+            Mount("/static", CachedStatic(StaticFiles(directory=web.STATIC)), name="static"),
         ],
         middleware=[
             Middleware(GZipMiddleware, minimum_size=600, compresslevel=6),
@@ -112,7 +112,6 @@ def create_app(config: Settings | None = None) -> Starlette:
                 production=config.production,
                 img_sources=f" {config.tiles_base_url}" if config.tiles_base_url else "",
             ),
-            Middleware(StaticCacheMiddleware),
             Middleware(
                 SessionCookieMiddleware, secret_key=config.secret_key, secure=config.production
             ),

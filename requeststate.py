@@ -1,4 +1,5 @@
-"""Per-request state: the current user and consent policy, and the 503 when the database is away."""
+"""Per-request state: the current user and consent policy, the 503 when the database is away;
+the cache headers of static files."""
 
 from __future__ import annotations
 
@@ -43,16 +44,13 @@ class RequestStateMiddleware:
             await response(scope, receive, send)
 
 
-class StaticCacheMiddleware:
-    """Content-hashed static URLs (?v=...) may be cached for a year."""
+class CachedStatic:
+    """Wraps the static files: content-hashed URLs (?v=...) may be cached for a year."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/static/"):
-            await self.app(scope, receive, send)
-            return
         versioned = b"v=" in scope.get("query_string", b"")
 
         async def send_cached(message: Message) -> None:

@@ -9,63 +9,24 @@ and resolved with the app's session query; there is no cookie signing, CSRF chec
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 import asyncpg
-from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 
-ROOT = Path(__file__).resolve().parent.parent
-STATIC = ROOT / "static"
+from sql.images import ON_AIR, ON_HOME_PAGE, ONE, from_row
+from sql.sessions import IDLE_HOURS, REMEMBER_DAYS, RESOLVE
+from web import environment
+
 COOKIE = "floor_session"
-HOME_IMAGES = (
-    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-    " from minimaluser.tbl_image where img_onair and img_is_in_hp order by img_seqno, img_id"
-)
-ALBUM_IMAGES = (
-    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-    " from minimaluser.tbl_image where img_onair order by img_seqno, img_id"
-)
-ONE_IMAGE = (
-    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-    " from minimaluser.tbl_image where img_id = $1 and img_onair"
-)
-RESOLVE = (
-    "with live as ("
-    " select s.ses_id, s.aut_id from minimaluser.tbl_session s"
-    " where s.ses_id = $1 and s.aut_id = $2"
-    " and (s.ses_remember and s.ses_created > now() - make_interval(days => $3)"
-    " or not s.ses_remember"
-    " and s.ses_last_seen > now() - make_interval(hours => $4))),"
-    " touch as (update minimaluser.tbl_session set ses_last_seen = now()"
-    " where ses_id = (select ses_id from live)"
-    " and ses_last_seen < now() - interval '1 minute')"
-    " select u.aut_id, u.aut_email, u.aut_name, u.aut_confirmed, u.aut_tile, live.ses_id"
-    " from live join minimaluser.tbl_auth u on u.aut_id = live.aut_id where u.aut_isvalid"
-)
-
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class Image:
-    id: int
-    name: str
-    caption: str
-    filename: str
-    thumbnail: str
-    width: int
-    height: int
 
 
 @dataclass(frozen=True)
@@ -77,45 +38,9 @@ class Member:
     tile: str
 
 
-@cache
-def static_url(path: str) -> str:
-    digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
-    return f"/static/{path}?v={digest}"
-
-
-def environment() -> Environment:
-    env = Environment(
-        loader=PrefixLoader(
-            {
-                "templates": FileSystemLoader(ROOT / "templates"),
-                "partials": FileSystemLoader(ROOT / "partials"),
-            }
-        ),
-        autoescape=True,
-        undefined=StrictUndefined,
-        auto_reload=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["static_url"] = static_url
-    return env
-
-
-def image(row: asyncpg.Record) -> Image:
-    return Image(
-        row["img_id"],
-        row["img_name"] or "",
-        row["img_caption"] or "",
-        row["img_filename"],
-        row["img_thumbnail"],
-        row["img_width"],
-        row["img_height"],
-    )
-
-
 class Floor:
     def __init__(self) -> None:
-        self.env = environment()
+        self.env = environment(auto_reload=False)
         self.pool: asyncpg.Pool | None = None
         self.settings = SimpleNamespace(base_url=os.environ.get("FLOOR_BASE_URL", ""))
 
@@ -151,19 +76,19 @@ class Floor:
         async with self.pool.acquire() as conn:
             member = await self.member(conn, scope)
             if path == "/":
-                images = [image(r) for r in await conn.fetch(HOME_IMAGES)]
+                images = [from_row(r) for r in await conn.fetch(ON_HOME_PAGE)]
                 return 200, self.render(path, "templates/home.html", member, images=images)
             if member is None:
                 return 303, b""
             if path == "/album/" and member.confirmed:
-                images = [image(r) for r in await conn.fetch(ALBUM_IMAGES)]
+                images = [from_row(r) for r in await conn.fetch(ON_AIR)]
                 return 200, self.render(path, "templates/album/album.html", member, images=images)
             prefix = "/album/imagedetails/"
             if path.startswith(prefix) and path[len(prefix) :].isdigit():
-                row = await conn.fetchrow(ONE_IMAGE, int(path[len(prefix) :]))
+                row = await conn.fetchrow(ONE, int(path[len(prefix) :]))
                 if row is not None:
                     page = "templates/album/image_details.html"
-                    return 200, self.render(path, page, member, image=image(row))
+                    return 200, self.render(path, page, member, image=from_row(row))
         return 404, b"not found"
 
     async def member(self, conn: asyncpg.Connection, scope: dict[str, Any]) -> Member | None:
@@ -171,7 +96,9 @@ class Floor:
         if not value:
             return None
         user_id, _, session_id = value.partition(":")
-        row = await conn.fetchrow(RESOLVE, UUID(session_id), int(user_id), 30, 12)
+        row = await conn.fetchrow(
+            RESOLVE, UUID(session_id), int(user_id), REMEMBER_DAYS, IDLE_HOURS
+        )
         if row is None:
             return None
         return Member(

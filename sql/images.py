@@ -20,7 +20,7 @@ class Image:
     height: int
 
 
-def _image(row: Mapping[str, Any]) -> Image:
+def from_row(row: Mapping[str, Any]) -> Image:
     return Image(
         id=row["img_id"],
         name=row["img_name"] or "",
@@ -51,16 +51,16 @@ ONE = (
 async def on_home_page(db: Database) -> list[Image]:
     async with db.connection() as conn:
         rows = await conn.raw_connection.fetch(ON_HOME_PAGE)
-    return [_image(r) for r in rows]
+    return [from_row(r) for r in rows]
 
 
 async def on_air(db: Database) -> list[Image]:
     async with db.connection() as conn:
         rows = await conn.raw_connection.fetch(ON_AIR)
-    return [_image(r) for r in rows]
+    return [from_row(r) for r in rows]
 
 
 async def one(db: Database, img_id: int) -> Image | None:
     async with db.connection() as conn:
         row = await conn.raw_connection.fetchrow(ONE, img_id)
-    return _image(row) if row else None
+    return from_row(row) if row else None
