@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 import warnings
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import pytest
@@ -191,20 +192,65 @@ async def post_form(
 __all__ = ["app_env", "csrf_token", "free_port", "post_form"]
 
 
-class LiveServer:
-    """The app run by uvicorn in its own process, as `make run` and production run it."""
+class ServiceProcess:
+    """A server of ours in its own process, on a port fixed before it first starts, so it can be
+    stopped and started again at the same address."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1) -> None:
+    name = "service"
+    health = "/"
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
         self.env = env
         self.port = port or free_port()
-        self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = RUN_DIR / f"uvicorn-{self.port}.log"
+        self.log = RUN_DIR / f"{self.name}-{self.port}.log"
 
-    def start(self, wait: float = 30.0) -> LiveServer:
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, wait: float = 30.0) -> Self:
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        command = [
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + self.health, timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer: {self.log.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class LiveServer(ServiceProcess):
+    """The app run by uvicorn in its own process, as `make run` and production run it."""
+
+    name = "uvicorn"
+    health = "/robots.txt"
+
+    def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1) -> None:
+        super().__init__(env, port)
+        self.workers = workers
+
+    def command(self) -> list[str]:
+        return [
             str(ROOT / ".venv" / "bin" / "uvicorn"),
             "app:app",
             "--host",
@@ -216,29 +262,13 @@ class LiveServer:
             "--timeout-graceful-shutdown",
             "5",
         ]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/robots.txt", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"uvicorn did not answer: {self.log.read_text()[-3000:]}")
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+
+class MailerProcess(ServiceProcess):
+    """The external mailer as an operator runs it: `python -m mailer_service`."""
+
+    name = "mailer"
+    health = "/health"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "mailer_service", "--port", str(self.port)]

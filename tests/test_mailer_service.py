@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,7 +21,7 @@ from starlette.applications import Starlette
 
 from mailer import Letter, MailerService
 from mailer_service import MailerConfig, create_service
-from tests.conftest import ROOT, RUN_DIR, Postgres
+from tests.conftest import MailerProcess, Postgres
 from tests.servers import free_port
 
 SECRET = "mailer-secret-for-the-tests-long-enough-for-hs512-too-0123456789"
@@ -240,43 +237,6 @@ async def test_message_refused_while_smtp_is_down_is_delivered_once_smtp_is_back
     assert len(smtp.messages) == 1
 
 
-class MailerProcess:
-    """The mailer as an operator runs it: `python -m mailer_service`, configured by environment."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = RUN_DIR / f"mailer-{self.port}.log"
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "mailer_service", "--port", str(self.port)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log
-            )
-
-    def wait(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the mailer exited: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the mailer did not answer: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture(scope="module")
 def mailer_process(mailer_config: MailerConfig, templates: Path) -> Iterator[str]:
     process = MailerProcess(
@@ -289,7 +249,7 @@ def mailer_process(mailer_config: MailerConfig, templates: Path) -> Iterator[str
         }
     )
     try:
-        process.wait()
+        process.start()
         yield process.url
     finally:
         process.stop()

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,16 +27,14 @@ import database
 import settings as settings_module
 from tests.accounts_helpers import sign_up
 from tests.conftest import (
-    ROOT,
-    RUN_DIR,
     LiveServer,
     Mailbox,
+    MailerProcess,
     Postgres,
     app_env,
     csrf_token,
     text_of,
 )
-from tests.servers import free_port
 
 WAIT = 30.0
 MAILER_SECRET = "a-mailer-secret-for-the-reliability-tests-0123456789"
@@ -120,46 +115,6 @@ class FlakyMailbox(Mailbox):
 
     def sent_to(self, recipients: list[str]) -> bool:
         return all(self.to(r) for r in recipients)
-
-
-class MailerProcess:
-    """The external mailer as an operator runs it, on a port fixed before it first starts."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = RUN_DIR / f"mailer-{self.port}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "mailer_service", "--port", str(self.port)]
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env={**os.environ, **self.env}, stdout=out, stderr=out
-            )
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the mailer exited: {log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the mailer did not answer: {log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
 
 
 def key_in(message: Any) -> str:
