@@ -20,8 +20,9 @@ from starlette.applications import Starlette
 import settings
 import storage
 from routes import tiles
+from s3tiles import S3TileStore
 from sql import tile_jobs
-from storage import LocalTileStore, S3TileStore, StorageUnavailable, make_store, valid_name
+from storage import LocalTileStore, StorageUnavailable, make_store, valid_name
 from tests.servers import MotoServer
 
 SVG = (
