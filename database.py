@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import warnings
@@ -13,6 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 from databases import Database
 from databases.backends.postgres import PostgresBackend, PostgresConnection
+from databases.core import Connection as PoolConnection
+from databases.core import Transaction
 
 from settings import Settings
 
@@ -22,11 +25,14 @@ MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
 MIGRATION_LOCK = 7_242_017
 # What "the database is away" looks like: no route, a refused or dropped connection, a timeout,
 # a server shutting down or starting up (57P01, 57P03...), or one with no connection slot left.
+# A connection cut while idle may first answer its next query with asyncpg's "another operation
+# is in progress" (InternalClientError), before it notices that it is closed.
 UNAVAILABLE = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
 )
@@ -100,13 +106,79 @@ class _TimedBackend(PostgresBackend):
     def connection(self) -> PostgresConnection:
         return _TimedConnection(self)
 
+    async def disconnect(self) -> None:
+        """Close the pool, but never wait forever for a connection that is not given back: after
+        `acquire_timeout`, the ones still out are cut."""
+        pool: Any = self._pool
+        self._pool = None
+        try:
+            await asyncio.wait_for(pool.close(), timeout=self.acquire_timeout)
+        except TimeoutError:
+            log.warning("connections still in use at shutdown were cut")
+
+
+class _Transaction(Transaction):
+    """A transaction that gives its connection back whatever happens. The one of `databases`
+    keeps it when BEGIN, COMMIT or ROLLBACK fails (a database gone away, a connection cut), and
+    each such failure would take one connection from the pool for good, until none is left."""
+
+    async def start(self) -> Transaction:
+        connection = self._connection
+        self._transaction = connection._connection.transaction()
+        async with connection._transaction_lock:
+            is_root = not connection._transaction_stack
+            await connection.__aenter__()
+            try:
+                await self._transaction.start(is_root=is_root, extra_options=self._extra_options)
+            except BaseException:
+                await connection.__aexit__()
+                raise
+            connection._transaction_stack.append(self)
+        return self
+
+    async def commit(self) -> None:
+        await self._finish(commit=True)
+
+    async def rollback(self) -> None:
+        await self._finish(commit=False)
+
+    async def _finish(self, *, commit: bool) -> None:
+        connection = self._connection
+        async with connection._transaction_lock:
+            assert connection._transaction_stack[-1] is self
+            connection._transaction_stack.pop()
+            pending = self._transaction
+            assert pending is not None
+            self._transaction = None
+            try:
+                await (pending.commit() if commit else pending.rollback())
+            finally:
+                await connection.__aexit__()
+
+
+class _Connection(PoolConnection):
+    def transaction(self, *, force_rollback: bool = False, **kwargs: Any) -> Transaction:
+        return _Transaction(lambda: self, force_rollback, **kwargs)
+
 
 class PooledDatabase(Database):
-    """`databases` waits for a free pooled connection forever; this waits `acquire_timeout`."""
+    """`databases` with three fixes: the wait for a free pooled connection is bounded by
+    `acquire_timeout` (it waits forever), a failed transaction gives its connection back, and
+    closing the pool does not wait forever for a connection that is still out."""
 
     def __init__(self, url: str, *, acquire_timeout: float, **options: Any) -> None:
         super().__init__(url, **options)
         self._backend = _TimedBackend(self.url, acquire_timeout, **options)
+
+    def connection(self) -> PoolConnection:
+        if self._global_connection is not None:
+            return self._global_connection
+        if not self._connection:
+            self._connection = _Connection(self, self._backend)
+        return self._connection
+
+    def transaction(self, *, force_rollback: bool = False, **kwargs: Any) -> Transaction:
+        return _Transaction(self.connection, force_rollback=force_rollback, **kwargs)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

@@ -71,6 +71,33 @@ async def test_two_app_processes_starting_together_migrate_once(postgres: Postgr
             server.stop()
 
 
+async def test_a_failed_transaction_gives_its_connection_back(postgres: Postgres) -> None:
+    """A connection cut under a transaction fails it; the pool still has its one connection."""
+    config = settings_module.load(app_env(postgres.create_database()))
+    one = database.database(database.connection_for(config), config, min_size=1, max_size=1)
+    other = database.database(database.connection_for(config), config)
+    await one.connect()
+    await other.connect()
+
+    async def cut(pid: int) -> None:
+        await other.execute("select pg_terminate_backend(:pid)", {"pid": pid})
+
+    try:
+        async with one.connection() as connection:
+            await cut(await connection.fetch_val("select pg_backend_pid()"))
+            with pytest.raises(database.UNAVAILABLE):
+                async with connection.transaction():
+                    pass
+        assert await one.fetch_val("select 1") == 1
+        with pytest.raises(database.UNAVAILABLE):
+            async with one.transaction():
+                await cut(await one.fetch_val("select pg_backend_pid()"))
+        assert await one.fetch_val("select 1") == 1
+    finally:
+        await one.disconnect()
+        await other.disconnect()
+
+
 @pytest.fixture
 def outage_postgres() -> Iterator[Postgres]:
     pg = Postgres(RUN_DIR / "pg-outage")
