@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
@@ -24,7 +23,7 @@ import web
 from accounts import Services
 from housekeeping import Housekeeper
 from keys import Hasher
-from middleware import GuardMiddleware, SecurityHeadersMiddleware, SessionCookieMiddleware
+from middleware import GuardMiddleware, GZip, SecurityHeadersMiddleware, SessionCookieMiddleware
 from requeststate import CachedStatic, RequestStateMiddleware
 from routes import album, auth, consent, devoutbox, gallery, pages, profile, recovery, tiles
 from settings import Settings
@@ -106,7 +105,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             Mount("/static", CachedStatic(StaticFiles(directory=web.STATIC)), name="static"),
         ],
         middleware=[
-            Middleware(GZipMiddleware, minimum_size=600, compresslevel=6),
+            Middleware(GZip, minimum_size=600, compresslevel=6),
             Middleware(
                 SecurityHeadersMiddleware,
                 production=config.production,

@@ -180,6 +180,13 @@ class PooledDatabase(Database):
     def transaction(self, *, force_rollback: bool = False, **kwargs: Any) -> Transaction:
         return _Transaction(self.connection, force_rollback=force_rollback, **kwargs)
 
+    def pooled(self) -> Any:
+        """A connection straight from asyncpg's pool (`async with db.pooled() as conn`), outside
+        any transaction of the task, for the queries every page makes: it skips the bookkeeping
+        of `databases` (about 20 µs a query) and waits for a free slot no longer than the rest."""
+        backend: Any = self._backend
+        return backend._pool.acquire(timeout=backend.acquire_timeout)
+
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Released connections skip asyncpg's reset query: the app keeps no session state on them

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from databases import Database
+from database import PooledDatabase
 
 
 @dataclass(frozen=True)
@@ -48,19 +48,19 @@ ONE = (
 )
 
 
-async def on_home_page(db: Database) -> list[Image]:
-    async with db.connection() as conn:
-        rows = await conn.raw_connection.fetch(ON_HOME_PAGE)
+async def on_home_page(db: PooledDatabase) -> list[Image]:
+    async with db.pooled() as conn:
+        rows = await conn.fetch(ON_HOME_PAGE)
     return [from_row(r) for r in rows]
 
 
-async def on_air(db: Database) -> list[Image]:
-    async with db.connection() as conn:
-        rows = await conn.raw_connection.fetch(ON_AIR)
+async def on_air(db: PooledDatabase) -> list[Image]:
+    async with db.pooled() as conn:
+        rows = await conn.fetch(ON_AIR)
     return [from_row(r) for r in rows]
 
 
-async def one(db: Database, img_id: int) -> Image | None:
-    async with db.connection() as conn:
-        row = await conn.raw_connection.fetchrow(ONE, img_id)
+async def one(db: PooledDatabase, img_id: int) -> Image | None:
+    async with db.pooled() as conn:
+        row = await conn.fetchrow(ONE, img_id)
     return from_row(row) if row else None

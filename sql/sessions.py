@@ -8,6 +8,8 @@ from uuid import UUID
 
 from databases import Database
 
+from database import PooledDatabase
+
 IDLE_HOURS = 12
 REMEMBER_DAYS = 30
 
@@ -57,12 +59,10 @@ RESOLVE = (
 )
 
 
-async def resolve(db: Database, user_id: int, session_id: UUID) -> CurrentUser | None:
+async def resolve(db: PooledDatabase, user_id: int, session_id: UUID) -> CurrentUser | None:
     """The user behind a live session, touching last-seen at most once a minute; one round trip."""
-    async with db.connection() as conn:
-        row = await conn.raw_connection.fetchrow(
-            RESOLVE, session_id, user_id, REMEMBER_DAYS, IDLE_HOURS
-        )
+    async with db.pooled() as conn:
+        row = await conn.fetchrow(RESOLVE, session_id, user_id, REMEMBER_DAYS, IDLE_HOURS)
     if row is None:
         return None
     return CurrentUser(

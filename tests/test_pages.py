@@ -111,3 +111,6 @@ async def test_html_pages_are_compressed_when_the_client_accepts_it(
     page = await client.get("/about", headers={"Accept-Encoding": "gzip"})
     assert page.headers["content-encoding"] == "gzip"
     assert "About this site" in page.text
+    plain = await client.get("/about", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert "About this site" in plain.text
