@@ -109,7 +109,8 @@ def create_app(config: Settings | None = None) -> Starlette:
             Middleware(
                 SecurityHeadersMiddleware,
                 production=config.production,
-                img_sources=f" {config.tiles_base_url}" if config.tiles_base_url else "",
+                # The trailing slash makes it a prefix: without it CSP allows that one URL only.
+                img_sources=f" {config.tiles_base_url}/" if config.tiles_base_url else "",
             ),
             Middleware(
                 SessionCookieMiddleware, secret_key=config.secret_key, secure=config.production

@@ -127,5 +127,23 @@
     }, selectIt);
   });
 
+  // With TILES_BASE_URL, a tile comes from the bucket. One still waiting to be uploaded there
+  // (the store was down at sign-up) fails to load: the site serves it at /tiles/<name> meanwhile.
+  function tileFromSite(img) {
+    if (!img.hasAttribute("data-tile")) return;
+    var source = new URL(img.getAttribute("src") || "", window.location.href);
+    if (source.origin === window.location.origin) return;
+    img.src = "/tiles/" + source.pathname.split("/").pop();
+  }
+
+  document.addEventListener("error", function (event) {
+    if (event.target instanceof HTMLImageElement) tileFromSite(event.target);
+  }, true);
+
+  // Some tiles may have failed before this deferred script ran.
+  document.querySelectorAll("img[data-tile]").forEach(function (img) {
+    if (img.complete && img.naturalWidth === 0) tileFromSite(img);
+  });
+
   revealCopyButtons();
 })();
