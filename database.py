@@ -97,6 +97,18 @@ class _TimedConnection(PostgresConnection):
             raise RuntimeError("connection already acquired, or the pool is not running")
         self._connection = await pool.acquire(timeout=self._acquire_timeout)
 
+    async def release(self) -> None:
+        """Give the connection back. asyncpg cuts one whose reset fails (the server went away
+        under it) and opens another later: no fault of the work done on it, so it is logged,
+        not raised. Either way this task's connection starts clean: `databases` would keep the
+        dead one, and every later query of the task (a worker's loop, say) would fail."""
+        connection, self._connection = self._connection, None
+        pool: Any = self._database._pool
+        try:
+            await pool.release(connection)
+        except Exception:
+            log.warning("a pooled connection failed its reset and was closed", exc_info=True)
+
 
 class _TimedBackend(PostgresBackend):
     def __init__(self, url: Any, acquire_timeout: float, **options: Any) -> None:

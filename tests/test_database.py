@@ -98,6 +98,28 @@ async def test_a_failed_transaction_gives_its_connection_back(postgres: Postgres
         await other.disconnect()
 
 
+async def test_a_task_whose_connection_was_cut_mid_transaction_queries_again(
+    postgres: Postgres,
+) -> None:
+    """The cut is noticed when the connection is given back (its reset fails); the task, like
+    the mail dispatcher's endless loop, must not keep the dead connection."""
+    config = settings_module.load(app_env(postgres.create_database()))
+    one = database.database(database.connection_for(config), config, min_size=1, max_size=1)
+    other = database.database(database.connection_for(config), config)
+    await one.connect()
+    await other.connect()
+    try:
+        async with one.connection() as connection:
+            pid = await connection.fetch_val("select pg_backend_pid()")
+            await connection.raw_connection.execute("begin")
+            await other.execute("select pg_terminate_backend(:pid)", {"pid": pid})
+        assert await one.fetch_val("select 1") == 1
+        assert await one.fetch_val("select pg_backend_pid()") != pid
+    finally:
+        await one.disconnect()
+        await other.disconnect()
+
+
 @pytest.fixture
 def outage_postgres() -> Iterator[Postgres]:
     pg = Postgres(RUN_DIR / "pg-outage")
