@@ -52,6 +52,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(config: Settings | None = None) -> Starlette:
     config = config or settings_module.load()
+    if config.production and not config.https:
+        log.warning("BASE_URL is not https: cookies are not marked Secure and no HSTS is sent")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -108,13 +110,11 @@ def create_app(config: Settings | None = None) -> Starlette:
             Middleware(GZip, minimum_size=600, compresslevel=6),
             Middleware(
                 SecurityHeadersMiddleware,
-                production=config.production,
+                hsts=config.https,
                 # The trailing slash makes it a prefix: without it CSP allows that one URL only.
                 img_sources=f" {config.tiles_base_url}/" if config.tiles_base_url else "",
             ),
-            Middleware(
-                SessionCookieMiddleware, secret_key=config.secret_key, secure=config.production
-            ),
+            Middleware(SessionCookieMiddleware, secret_key=config.secret_key, secure=config.https),
             Middleware(RequestStateMiddleware),
             Middleware(GuardMiddleware, base_url=config.base_url, refuse=refuse),
         ],

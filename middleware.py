@@ -208,7 +208,7 @@ def _token_matches(headers: Headers, body: bytes, expected: str) -> bool:
 class SecurityHeadersMiddleware:
     """Adds the site's security headers to every response that does not set its own."""
 
-    def __init__(self, app: ASGIApp, *, production: bool, img_sources: str = "") -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, img_sources: str = "") -> None:
         self.app = app
         policy = (
             "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -223,7 +223,7 @@ class SecurityHeadersMiddleware:
             ("cross-origin-opener-policy", "same-origin"),
             ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
         ]
-        if production:
+        if hsts:
             headers.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
         self.headers = [(name.encode(), value.encode()) for name, value in headers]
 

@@ -63,6 +63,11 @@ class Settings:
         return self.app_env == "development"
 
     @property
+    def https(self) -> bool:
+        """The site is served over https: its cookies are marked Secure and it sends HSTS."""
+        return self.base_url.startswith("https://")
+
+    @property
     def keeps_mail(self) -> bool:
         """No SMTP server and no mailer: messages are kept for /dev/outbox."""
         return not self.smtp_url and not self.mailer_url

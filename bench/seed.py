@@ -18,7 +18,7 @@ CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/emailconfirmationhtml/\S+)")
 
 
 class Browser:
-    """A client that keeps the session cookie itself: production marks it Secure, over http."""
+    """A client that keeps the session cookie itself, so its value can be handed to wrk."""
 
     def __init__(self, base_url: str, session: str = "") -> None:
         self.client = httpx.Client(base_url=base_url, timeout=30.0, follow_redirects=False)

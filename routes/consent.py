@@ -60,7 +60,7 @@ async def choose(request: Request) -> Response:
         max_age=YEAR,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.production,
+        secure=request.app.state.settings.https,
     )
     return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -73,23 +74,42 @@ async def test_every_page_has_security_headers_and_every_cookie_its_flags(
             assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, (path, cookie)
 
 
-async def test_production_sets_hsts_and_secure_cookies(postgres: Postgres) -> None:
+@asynccontextmanager
+async def production_client(postgres: Postgres, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a production app whose public address is `base_url`."""
     from app import create_app
 
     env = app_env(
         postgres.create_database(),
         APP_ENV="production",
         SECRET_KEY="p" * 48,
-        BASE_URL="https://example.com",
+        BASE_URL=base_url,
         SMTP_URL="smtp://127.0.0.1:1",
     )
     application = create_app(settings_module.load(env))
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="https://example.com") as c:
-            answer = await c.get("/")
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
+
+
+async def test_production_over_https_sets_hsts_and_secure_cookies(postgres: Postgres) -> None:
+    async with production_client(postgres, "https://example.com") as client:
+        answer = await client.get("/")
     assert "max-age=" in answer.headers["strict-transport-security"]
     assert "Secure" in answer.headers["set-cookie"]
+
+
+async def test_a_site_served_over_plain_http_gets_its_cookies_back(postgres: Postgres) -> None:
+    """Secure follows BASE_URL's scheme, not APP_ENV: over http a Secure cookie never comes
+    back from an HTTP client (nor from a browser, localhost aside), and every form fails."""
+    async with production_client(postgres, "http://127.0.0.1:8000") as client:
+        page = await client.get("/")
+        assert "strict-transport-security" not in page.headers
+        assert "Secure" not in page.headers["set-cookie"]
+        welcome = await post_form(client, "/auth/signup", {"email": new_email()})
+    assert welcome.status_code == 200, welcome.text
+    assert 'id="access-key"' in welcome.text
 
 
 def session_cookie(secret: str, token: str) -> str:
