@@ -174,9 +174,10 @@ class _Connection(PoolConnection):
 
 
 class PooledDatabase(Database):
-    """`databases` with three fixes: the wait for a free pooled connection is bounded by
-    `acquire_timeout` (it waits forever), a failed transaction gives its connection back, and
-    closing the pool does not wait forever for a connection that is still out."""
+    """`databases` with four fixes: the wait for a free pooled connection is bounded by
+    `acquire_timeout` (it waits forever), a failed transaction gives its connection back, a
+    failed release leaves its task a clean connection, and closing the pool does not wait
+    forever for a connection that is still out."""
 
     def __init__(self, url: str, *, acquire_timeout: float, **options: Any) -> None:
         super().__init__(url, **options)
