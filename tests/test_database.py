@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,53 +72,58 @@ async def test_two_app_processes_starting_together_migrate_once(postgres: Postgr
             server.stop()
 
 
-async def test_a_failed_transaction_gives_its_connection_back(postgres: Postgres) -> None:
-    """A connection cut under a transaction fails it; the pool still has its one connection."""
+@dataclass
+class OnePool:
+    """A pool of a single connection, and another pool that can cut it."""
+
+    one: Database
+    other: Database
+
+    async def cut(self, pid: int) -> None:
+        await self.other.execute("select pg_terminate_backend(:pid)", {"pid": pid})
+
+
+@pytest.fixture
+async def one_pool(postgres: Postgres) -> AsyncIterator[OnePool]:
     config = settings_module.load(app_env(postgres.create_database()))
-    one = database.database(database.connection_for(config), config, min_size=1, max_size=1)
-    other = database.database(database.connection_for(config), config)
-    await one.connect()
-    await other.connect()
+    pools = OnePool(
+        database.database(database.connection_for(config), config, min_size=1, max_size=1),
+        database.database(database.connection_for(config), config),
+    )
+    await pools.one.connect()
+    await pools.other.connect()
+    yield pools
+    await pools.one.disconnect()
+    await pools.other.disconnect()
 
-    async def cut(pid: int) -> None:
-        await other.execute("select pg_terminate_backend(:pid)", {"pid": pid})
 
-    try:
-        async with one.connection() as connection:
-            await cut(await connection.fetch_val("select pg_backend_pid()"))
-            with pytest.raises(database.UNAVAILABLE):
-                async with connection.transaction():
-                    pass
-        assert await one.fetch_val("select 1") == 1
+async def test_a_failed_transaction_gives_its_connection_back(one_pool: OnePool) -> None:
+    """A connection cut under a transaction fails it; the pool still has its one connection."""
+    one = one_pool.one
+    async with one.connection() as connection:
+        await one_pool.cut(await connection.fetch_val("select pg_backend_pid()"))
         with pytest.raises(database.UNAVAILABLE):
-            async with one.transaction():
-                await cut(await one.fetch_val("select pg_backend_pid()"))
-        assert await one.fetch_val("select 1") == 1
-    finally:
-        await one.disconnect()
-        await other.disconnect()
+            async with connection.transaction():
+                pass
+    assert await one.fetch_val("select 1") == 1
+    with pytest.raises(database.UNAVAILABLE):
+        async with one.transaction():
+            await one_pool.cut(await one.fetch_val("select pg_backend_pid()"))
+    assert await one.fetch_val("select 1") == 1
 
 
 async def test_a_task_whose_connection_was_cut_mid_transaction_queries_again(
-    postgres: Postgres,
+    one_pool: OnePool,
 ) -> None:
     """The cut is noticed when the connection is given back (its reset fails); the task, like
     the mail dispatcher's endless loop, must not keep the dead connection."""
-    config = settings_module.load(app_env(postgres.create_database()))
-    one = database.database(database.connection_for(config), config, min_size=1, max_size=1)
-    other = database.database(database.connection_for(config), config)
-    await one.connect()
-    await other.connect()
-    try:
-        async with one.connection() as connection:
-            pid = await connection.fetch_val("select pg_backend_pid()")
-            await connection.raw_connection.execute("begin")
-            await other.execute("select pg_terminate_backend(:pid)", {"pid": pid})
-        assert await one.fetch_val("select 1") == 1
-        assert await one.fetch_val("select pg_backend_pid()") != pid
-    finally:
-        await one.disconnect()
-        await other.disconnect()
+    one = one_pool.one
+    async with one.connection() as connection:
+        pid = await connection.fetch_val("select pg_backend_pid()")
+        await connection.raw_connection.execute("begin")
+        await one_pool.cut(pid)
+    assert await one.fetch_val("select 1") == 1
+    assert await one.fetch_val("select pg_backend_pid()") != pid
 
 
 @pytest.fixture
