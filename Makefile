@@ -3,16 +3,40 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := static/vendor
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Python packages come from uv.lock (exact versions, hashes checked), installed by this uv,
+# which setup brings from PyPI into $(VENV). uv uses $(VENV)'s interpreter, made from
+# $(PYTHON), and never downloads a Python of its own.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup run test lint browser bench
+.PHONY: setup lock run test lint browser bench
 
 setup: $(VENV)/.installed $(VENDOR)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The stamp's name holds uv's version, so a new UV_VERSION installs that uv.
+$(VENV)/.uv-$(UV_VERSION):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)" 2>&1 | grep -v "^WARNING: Location" || true
+	test "$$($(UV) self version --short)" = "$(UV_VERSION)"
+	rm -f $(VENV)/.uv-*
+	touch $@
+
+# Exactly what uv.lock holds, dev extras included (hashes checked); any other package is
+# removed, save pip and uv themselves.
+$(VENV)/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
+	$(UV) sync --locked --extra dev --python $(BIN)/python \
+	  || { echo "If uv.lock no longer matches pyproject.toml, run: make lock"; exit 1; }
 	$(BIN)/python -c "import starlette, databases, pgserver, aiobotocore, moto, playwright"
 	touch $@
+
+# Refreshes uv.lock: every package to its newest release within pyproject.toml's bounds,
+# for every Python that pyproject.toml allows. Then `make setup` installs it.
+# `make lock UV_LOCK_ARGS=` only adds what pyproject.toml changed, keeping the other pins.
+UV_LOCK_ARGS ?= --upgrade
+lock: $(VENV)/.uv-$(UV_VERSION)
+	$(UV) lock $(UV_LOCK_ARGS) --python $(BIN)/python
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -41,6 +65,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 test: setup browser lint
 	$(BIN)/pytest

@@ -11,21 +11,17 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-import database
 import settings as settings_module
-import storage
+from accounts.lifecycle import delete_account, set_enabled
+from accounts.runtime import running
 from settings import Settings
-from sql import sessions, tile_jobs, users
-from tilework import TileWorker
+from sql import users
 
 
 async def run(config: Settings, command: str, email: str | None) -> str:
-    connection = database.connection_for(config)
-    db = database.database(connection, config)
-    await db.connect()
-    try:
+    async with running(config, workers=False) as svc:
         if command == "list":
-            rows = await users.listing(db)
+            rows = await users.listing(svc.db)
             lines = [
                 "\t".join(
                     (
@@ -39,29 +35,14 @@ async def run(config: Settings, command: str, email: str | None) -> str:
                 for u in rows
             ]
             return "\n".join(lines) or "no accounts"
-        user = await users.by_email(db, email or "")
+        user = await users.by_email(svc.db, email or "")
         if user is None:
             return f"no account for {email}"
         if command in ("disable", "enable"):
-            async with db.transaction():
-                await users.set_valid(db, user.id, command == "enable")
-                if command == "disable":
-                    await sessions.delete_all(db, user.id)
+            await set_enabled(svc, user, command == "enable", None)
             return f"{command}d {user.email}"
-        async with db.transaction():
-            await tile_jobs.drop_puts(db, user.tile)
-            job = await tile_jobs.add(db, "delete", user.tile)
-            await users.delete(db, user.id)
-        tiles = storage.make_store(config)
-        await tiles.start()
-        try:
-            await TileWorker(db, tiles, config.mail_retry_cap).now(job)
-        finally:
-            await tiles.close()
+        await delete_account(svc, user)
         return f"deleted {user.email}"
-    finally:
-        await db.disconnect()
-        connection.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from database import UNAVAILABLE
-from mailer import MAILER_AUDIENCE, Letter, Renderer, Smtp
+from services.delivery import MAILER_AUDIENCE, Smtp
+from services.letters import Letter, Renderer
 from settings import MIN_SECRET_BYTES, SettingsError
+from sql.pool import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

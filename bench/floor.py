@@ -21,8 +21,12 @@ from uuid import UUID
 import asyncpg
 
 from sql.images import ON_AIR, ON_HOME_PAGE, ONE, from_row
+from sql.query import positional
 from sql.sessions import IDLE_HOURS, REMEMBER_DAYS, RESOLVE
-from web import environment
+from web.render import environment
+
+ONE_SQL = positional(ONE)[0]
+RESOLVE_SQL = positional(RESOLVE)[0]
 
 COOKIE = "floor_session"
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -42,7 +46,7 @@ class Floor:
     def __init__(self) -> None:
         self.env = environment(auto_reload=False)
         self.pool: asyncpg.Pool | None = None
-        self.settings = SimpleNamespace(base_url=os.environ.get("FLOOR_BASE_URL", ""))
+        self.site = SimpleNamespace(base_url=os.environ.get("FLOOR_BASE_URL", ""))
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -85,7 +89,7 @@ class Floor:
                 return 200, self.render(path, "templates/album/album.html", member, images=images)
             prefix = "/album/imagedetails/"
             if path.startswith(prefix) and path[len(prefix) :].isdigit():
-                row = await conn.fetchrow(ONE, int(path[len(prefix) :]))
+                row = await conn.fetchrow(ONE_SQL, int(path[len(prefix) :]))
                 if row is not None:
                     page = "templates/album/image_details.html"
                     return 200, self.render(path, page, member, image=from_row(row))
@@ -97,7 +101,7 @@ class Floor:
             return None
         user_id, _, session_id = value.partition(":")
         row = await conn.fetchrow(
-            RESOLVE, UUID(session_id), int(user_id), REMEMBER_DAYS, IDLE_HOURS
+            RESOLVE_SQL, UUID(session_id), int(user_id), REMEMBER_DAYS, IDLE_HOURS
         )
         if row is None:
             return None
@@ -113,7 +117,7 @@ class Floor:
             "csrf_token": lambda: token,
             "policy": None,
             "take_flashes": list,
-            "settings": self.settings,
+            "site": self.site,
             "tile_url": lambda name: f"/tiles/{name}",
             **values,
         }

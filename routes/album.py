@@ -7,15 +7,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import web
-from auth import confirmation_required, login_required
 from sql import images
+from web.guards import confirmation_required, login_required, services
+from web.render import render
 
 
 @confirmation_required
 async def album(request: Request) -> Response:
-    pictures = await images.on_air(request.app.state.db)
-    return web.render(request, "templates/album/album.html", {"images": pictures})
+    pictures = await images.on_air(services(request).db)
+    return render(request, "templates/album/album.html", {"images": pictures})
 
 
 @login_required
@@ -24,10 +24,10 @@ async def image_details(request: Request) -> Response:
         img_id = int(request.path_params["img_id"])
     except ValueError:
         raise HTTPException(404) from None
-    picture = await images.one(request.app.state.db, img_id) if 0 < img_id < 2**62 else None
+    picture = await images.one(services(request).db, img_id) if 0 < img_id < 2**62 else None
     if picture is None:
         raise HTTPException(404)
-    return web.render(request, "templates/album/image_details.html", {"image": picture})
+    return render(request, "templates/album/image_details.html", {"image": picture})
 
 
 routes = [

@@ -6,25 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import web
-
-COOKIE = "cookie_policy"
-ESSENTIAL_ONLY = 1
-WITH_ANALYSIS = 3
-YEAR = 365 * 24 * 3600
-
-
-def policy_of(request: Request) -> int | None:
-    value = request.cookies.get(COOKIE, "")
-    return int(value) if value in ("0", "1", "2", "3") else None
-
-
-def allows_analysis(policy: int | None) -> bool:
-    return policy is not None and bool(policy & 2)
+from web.guards import services
+from web.render import local_path, redirect, render, wants_fragment
+from web.state import ESSENTIAL_ONLY, POLICY_COOKIE, WITH_ANALYSIS, YEAR
 
 
 async def settings_page(request: Request) -> Response:
-    return web.render(request, "templates/cookie_settings.html")
+    return render(request, "templates/cookie_settings.html")
 
 
 async def choose(request: Request) -> Response:
@@ -35,7 +23,7 @@ async def choose(request: Request) -> Response:
     elif choice in ("essential", "custom"):
         policy = ESSENTIAL_ONLY
     else:
-        return web.render(
+        return render(
             request,
             "templates/cookie_settings.html",
             {"error": "Choose one of the options."},
@@ -43,9 +31,9 @@ async def choose(request: Request) -> Response:
             status=422,
         )
     request.state.policy = policy
-    back_to = web.local_path(str(form.get("next", "/")))
-    if web.wants_fragment(request):
-        response: Response = web.render(
+    back_to = local_path(str(form.get("next", "/")))
+    if wants_fragment(request):
+        response: Response = render(
             request,
             "templates/cookie_settings.html",
             {"consent_next": back_to},
@@ -53,14 +41,14 @@ async def choose(request: Request) -> Response:
             oob=["partials/analytics.html", "partials/cookie_settings_form.html"],
         )
     else:
-        response = web.redirect(request, back_to)
+        response = redirect(request, back_to)
     response.set_cookie(
-        COOKIE,
+        POLICY_COOKIE,
         str(policy),
         max_age=YEAR,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.https,
+        secure=services(request).settings.https,
     )
     return response
 

@@ -2,51 +2,37 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import mailer
-import web
+from services.letters import letter_of
 from sql import outbox
-
-
-def _local_only(request: Request) -> None:
-    settings = request.app.state.settings
-    host = request.client.host if request.client else ""
-    try:
-        local = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        local = False
-    if not settings.development or not local or request.headers.get("x-forwarded-for"):
-        raise HTTPException(404)
+from web.guards import local_only, services
+from web.render import render
 
 
 async def listing(request: Request) -> Response:
-    _local_only(request)
-    messages = await outbox.kept(request.app.state.db)
-    return web.render(request, "templates/dev/outbox.html", {"messages": messages})
+    local_only(request)
+    messages = await outbox.kept(services(request).db)
+    return render(request, "templates/dev/outbox.html", {"messages": messages})
 
 
 async def message(request: Request) -> Response:
-    _local_only(request)
+    local_only(request)
     try:
         outbox_id = int(request.path_params["outbox_id"])
     except ValueError:
         raise HTTPException(404) from None
-    found = await outbox.one_kept(request.app.state.db, outbox_id) if outbox_id < 2**62 else None
+    svc = services(request)
+    found = await outbox.one_kept(svc.db, outbox_id) if outbox_id < 2**62 else None
     if found is None:
         raise HTTPException(404)
-    settings = request.app.state.settings
-    rendered = request.app.state.renderer.render(
-        mailer.letter_of(found, settings), settings.mail_from
-    )
+    rendered = svc.renderer.render(letter_of(found, svc.settings), svc.settings.mail_from)
     text = rendered.get_body(("plain",))
     html = rendered.get_body(("html",))
-    return web.render(
+    return render(
         request,
         "templates/dev/message.html",
         {

@@ -14,19 +14,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from jinja2 import Environment
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import web
-from accounts import NewAccount, Services
-from routes.devoutbox import _local_only
-from routes.profile import device
+from accounts.signup import NewAccount
 from sql.email_changes import Pending
 from sql.security_events import Event
 from sql.sessions import SessionRow
+from web.guards import local_only, services
+from web.render import context, render, templates
 
 THIS_SESSION = UUID("00000000-0000-4000-8000-000000000001")
 OTHER_SESSION = UUID("00000000-0000-4000-8000-000000000002")
@@ -73,7 +71,6 @@ def profile_values(user: SampleUser, form: str = "", **values: Any) -> dict[str,
         "entered": {},
         "pending": None,
         "sessions": sessions,
-        "device": device,
         **values,
     }
 
@@ -241,10 +238,8 @@ def samples(user: SampleUser) -> list[Sample]:
 
 def sample_tile(request: Request, user: SampleUser) -> str:
     """A tile drawn by the site's own namer, inline, so the gallery shows a real one."""
-    services: Services | None = getattr(request.app.state, "services", None)
-    if services is None:
-        return web.static_url("img/favicon.svg")
-    svg = services.namer.tile(services.namer.colours[0], user.nickname)
+    namer = services(request).namer
+    svg = namer.tile(namer.colours[0], user.nickname)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
@@ -252,13 +247,13 @@ WIDE = ("partials/navbar.html", "partials/flashes.html", "partials/cookie_banner
 
 
 async def gallery(request: Request) -> Response:
-    _local_only(request)
-    env: Environment = request.app.state.templates
+    local_only(request)
+    env = templates(request)
     user = SampleUser()
     tile = sample_tile(request, user)
     sections: dict[str, dict[str, Any]] = {}
     for sample in samples(user):
-        values = web.context(request, tile_url=lambda _name: tile, **sample.values)
+        values = context(request, tile_url=lambda _name: tile, **sample.values)
         html = env.get_template(sample.partial).render(values)
         section = sections.setdefault(
             sample.partial,
@@ -271,7 +266,7 @@ async def gallery(request: Request) -> Response:
         )
         shown = Markup(html)  # noqa: S704 - the output of our own autoescaped template
         section["boxes"].append({"state": sample.state, "html": shown, "source": html})
-    return web.render(request, "templates/dev/gallery.html", {"sections": list(sections.values())})
+    return render(request, "templates/dev/gallery.html", {"sections": list(sections.values())})
 
 
 routes = [Route("/dev/gallery", gallery, name="dev_gallery")]

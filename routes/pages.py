@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-import web
 from sql import images
+from web.guards import services
+from web.render import render, templates
 
 PUBLIC_PAGES = (
     "/",
@@ -20,20 +21,20 @@ PUBLIC_PAGES = (
 
 
 async def home(request: Request) -> Response:
-    pictures = await images.on_home_page(request.app.state.db)
-    return web.render(request, "templates/home.html", {"images": pictures})
+    pictures = await images.on_home_page(services(request).db)
+    return render(request, "templates/home.html", {"images": pictures})
 
 
 def static_page(template: str) -> Route:
     async def page(request: Request) -> Response:
-        return web.render(request, f"templates/{template}.html")
+        return render(request, f"templates/{template}.html")
 
     path = "/" + template.replace("_", "-")
     return Route(path, page, name=template)
 
 
 async def robots(request: Request) -> Response:
-    base = request.app.state.settings.base_url
+    base = services(request).settings.base_url
     lines = [
         "User-agent: *",
         "Disallow: /auth/userprofile",
@@ -44,9 +45,11 @@ async def robots(request: Request) -> Response:
 
 
 async def sitemap(request: Request) -> Response:
-    base = request.app.state.settings.base_url
-    body = request.app.state.templates.get_template("templates/sitemap.xml").render(
-        urls=[base + path for path in PUBLIC_PAGES]
+    base = services(request).settings.base_url
+    body = (
+        templates(request)
+        .get_template("templates/sitemap.xml")
+        .render(urls=[base + path for path in PUBLIC_PAGES])
     )
     return Response(body, media_type="application/xml")
 

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import auth
-import changes
-import web
-from accounts import AccountError, Throttled
-from auth import login_required
-from routes.auth import client_of, form_values, services
+from accounts import profile as changes
+from accounts.checks import AccountError, Throttled
+from routes.forms import form_values, retry_after, wait_message
 from sql import email_changes, security_events, sessions
+from web import guards
+from web.guards import client_of, login_required, services
+from web.render import flash, redirect, render, wants_fragment
 
 PAGE = "templates/auth/userprofile.html"
 ALL = ("pending", "sessions", "events")
@@ -26,29 +26,6 @@ FORMS = {
     "sessions": ("partials/profile/sessions.html", ("sessions",)),
     "delete": ("partials/profile/delete_form.html", ()),
 }
-BROWSERS = (
-    ("Edg/", "Edge"),
-    ("OPR/", "Opera"),
-    ("Firefox/", "Firefox"),
-    ("Chrome/", "Chrome"),
-    ("Safari/", "Safari"),
-)
-SYSTEMS = (
-    ("Android", "Android"),
-    ("iPhone", "iPhone"),
-    ("iPad", "iPad"),
-    ("Windows", "Windows"),
-    ("Mac OS X", "macOS"),
-    ("Linux", "Linux"),
-)
-
-
-def device(user_agent: str) -> str:
-    browser = next((name for mark, name in BROWSERS if mark in user_agent), None)
-    system = next((name for mark, name in SYSTEMS if mark in user_agent), None)
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or (user_agent[:40] or "Unknown device")
 
 
 async def profile_values(request: Request, needs: tuple[str, ...] = ALL) -> dict[str, Any]:
@@ -59,7 +36,6 @@ async def profile_values(request: Request, needs: tuple[str, ...] = ALL) -> dict
         "pending": await email_changes.of_user(svc.db, user.id) if "pending" in needs else None,
         "sessions": await sessions.of_user(svc.db, user.id) if "sessions" in needs else [],
         "events": await security_events.recent(svc.db, user.id) if "events" in needs else [],
-        "device": device,
     }
 
 
@@ -75,26 +51,24 @@ async def answer(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The form's own fragment to htmx; to a plain POST, a redirect or the page with the errors."""
-    if error is None and not web.wants_fragment(request):
-        web.flash(request, done)
-        return web.redirect(request, "/auth/userprofile")
+    if error is None and not wants_fragment(request):
+        flash(request, done)
+        return redirect(request, "/auth/userprofile")
     values = {
         "form": form,
         "done": done,
         "errors": {error.field or "": error.message} if error else {},
         "entered": entered or {},
-        **await profile_values(request, FORMS[form][1] if web.wants_fragment(request) else ALL),
+        **await profile_values(request, FORMS[form][1] if wants_fragment(request) else ALL),
     }
-    return web.render(
+    return render(
         request, PAGE, values, fragment=FORMS[form][0], status=status, oob=oob, headers=headers
     )
 
 
 async def throttled(request: Request, form: str, exc: Throttled) -> Response:
-    error = AccountError(f"Too many attempts. Please wait {exc.retry_after} seconds.", "")
-    return await answer(
-        request, form, error=error, status=429, headers={"Retry-After": str(exc.retry_after)}
-    )
+    error = AccountError(wait_message(exc), "")
+    return await answer(request, form, error=error, status=429, headers=retry_after(exc))
 
 
 @login_required
@@ -102,7 +76,7 @@ async def profile(request: Request) -> Response:
     if request.method == "POST":
         return await dispatch(request)
     values = {"form": "", "done": "", "errors": {}, "entered": {}, **await profile_values(request)}
-    return web.render(request, PAGE, values)
+    return render(request, PAGE, values)
 
 
 async def dispatch(request: Request) -> Response:
@@ -202,16 +176,16 @@ async def end_other_sessions(request: Request) -> Response:
 @login_required
 async def delete_account(request: Request) -> Response:
     if request.method == "GET":
-        return web.render(
+        return render(
             request, "templates/auth/delete_account.html", {"form": "delete", "errors": {}}
         )
     values = await form_values(request, "accesskey")
     try:
         await changes.delete_account(services(request), request.state.user, values["accesskey"])
     except AccountError as exc:
-        if web.wants_fragment(request):
+        if wants_fragment(request):
             return await answer(request, "delete", error=exc, status=422)
-        return web.render(
+        return render(
             request,
             "templates/auth/delete_account.html",
             {"form": "delete", "errors": {"accesskey": exc.message}},
@@ -219,12 +193,12 @@ async def delete_account(request: Request) -> Response:
         )
     except Throttled as exc:
         return await throttled(request, "delete", exc)
-    auth.end_session(request)
-    return web.redirect(request, "/auth/goodbye")
+    guards.end_session(request)
+    return redirect(request, "/auth/goodbye")
 
 
 async def goodbye(request: Request) -> Response:
-    return web.render(request, "templates/auth/goodbye.html")
+    return render(request, "templates/auth/goodbye.html")
 
 
 routes = [

@@ -6,11 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import auth
-import recovery
-import web
-from accounts import MAX_EMAIL, AccountError, Throttled
-from routes.auth import client_of, form_values, services, throttled
+from accounts import recovery
+from accounts.checks import MAX_EMAIL, AccountError, Throttled
+from routes.forms import form_values, throttled
+from web import guards
+from web.guards import client_of, services
+from web.render import flash, redirect, render
 
 MAX_TOKEN = 2048
 SENT = "If that address has an account, we emailed it a 6-digit code. It works for 10 minutes."
@@ -20,18 +21,18 @@ RESET = "The access key of {email} is changed and every session was logged out. 
 async def forgot_key(request: Request) -> Response:
     page, fragment = "templates/auth/forgot_key.html", "partials/auth/forgot_key_form.html"
     if request.method == "GET":
-        return web.render(request, page, {"email": "", "error": None, "invalid": False})
+        return render(request, page, {"email": "", "error": None, "invalid": False})
     values = await form_values(request, "email")
     shown = {"email": values["email"][:MAX_EMAIL], "invalid": False}
     try:
         token = await recovery.request_reset(services(request), values["email"], client_of(request))
     except AccountError as exc:
         refused = {**shown, "error": exc.message, "invalid": True}
-        return web.render(request, page, refused, fragment=fragment, status=422)
+        return render(request, page, refused, fragment=fragment, status=422)
     except Throttled as exc:
         return throttled(request, exc, page, fragment, shown)
-    web.flash(request, SENT, "info")
-    return web.redirect(request, f"/auth/resetkey/{token}")
+    flash(request, SENT, "info")
+    return redirect(request, f"/auth/resetkey/{token}")
 
 
 async def reset_key(request: Request) -> Response:
@@ -39,8 +40,8 @@ async def reset_key(request: Request) -> Response:
     token = str(request.path_params["token"])[:MAX_TOKEN]
     if request.method == "GET":
         if not await recovery.link_usable(services(request), token):
-            return web.render(request, "templates/auth/reset_link_invalid.html", status=400)
-        return web.render(request, page, {"token": token, "otp": "", "errors": {}})
+            return render(request, "templates/auth/reset_link_invalid.html", status=400)
+        return render(request, page, {"token": token, "otp": "", "errors": {}})
     values = await form_values(request, "otp", "newaccesskey", "confirmaccesskey")
     try:
         email = await recovery.reset_key(
@@ -55,10 +56,10 @@ async def reset_key(request: Request) -> Response:
         field = exc.field or "otp"
         otp = "" if field == "otp" else values["otp"].strip()[:6]
         shown = {"token": token, "otp": otp, "errors": {field: exc.message}}
-        return web.render(request, page, shown, fragment=fragment, status=422)
-    auth.end_session(request)
-    web.flash(request, RESET.format(email=email))
-    return web.redirect(request, "/auth/login")
+        return render(request, page, shown, fragment=fragment, status=422)
+    guards.end_session(request)
+    flash(request, RESET.format(email=email))
+    return redirect(request, "/auth/login")
 
 
 routes = [

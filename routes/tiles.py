@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.tiles import CACHE_CONTROL, CONTENT_TYPE, StorageUnavailable, valid_name
 from sql import tile_jobs
-from storage import CACHE_CONTROL, CONTENT_TYPE, StorageUnavailable, TileStore, valid_name
+from web.guards import services
 
 # An SVG opened on its own is a document: no script, no fetch, nothing sniffed.
 SVG_HEADERS = {
@@ -20,15 +21,15 @@ WAITING_HEADERS = {**SVG_HEADERS, "Cache-Control": "no-store"}
 
 async def tile(request: Request) -> Response:
     name: str = request.path_params["name"]
-    store: TileStore = request.app.state.tiles
+    svc = services(request)
     if not valid_name(name):
         return _not_found()
     try:
-        svg = await store.get(name)
+        svg = await svc.tiles.get(name)
     except StorageUnavailable:
         svg = None
     if svg is None:
-        waiting = await tile_jobs.pending_put(request.app.state.db, name)
+        waiting = await tile_jobs.pending_put(svc.db, name)
         if waiting is None:
             return _not_found()
         return Response(waiting, media_type=CONTENT_TYPE, headers=WAITING_HEADERS)

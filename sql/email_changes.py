@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from databases import Database
+from sql.pool import PooledDatabase
+from sql.query import execute, fetch_one, fetch_val
 
 HOURS = 24
 
@@ -17,9 +18,10 @@ class Pending:
     new_email: str
 
 
-async def replace(db: Database, user_id: int, new_email: str) -> UUID:
+async def replace(db: PooledDatabase, user_id: int, new_email: str) -> UUID:
     """One pending change per user: a new request replaces the old one."""
-    value = await db.fetch_val(
+    value = await fetch_val(
+        db,
         "insert into minimaluser.tbl_email_change (aut_id, ech_new_email, ech_expires)"
         " values (:user_id, :email, now() + make_interval(hours => :hours))"
         " on conflict (aut_id) do update set ech_id = gen_random_uuid(),"
@@ -30,8 +32,9 @@ async def replace(db: Database, user_id: int, new_email: str) -> UUID:
     return UUID(str(value))
 
 
-async def of_user(db: Database, user_id: int) -> Pending | None:
-    row = await db.fetch_one(
+async def of_user(db: PooledDatabase, user_id: int) -> Pending | None:
+    row = await fetch_one(
+        db,
         "select ech_id, aut_id, ech_new_email from minimaluser.tbl_email_change"
         " where aut_id = :user_id and ech_expires > now()",
         {"user_id": user_id},
@@ -39,9 +42,10 @@ async def of_user(db: Database, user_id: int) -> Pending | None:
     return Pending(row["ech_id"], row["aut_id"], row["ech_new_email"]) if row else None
 
 
-async def take(db: Database, change_id: UUID) -> Pending | None:
+async def take(db: PooledDatabase, change_id: UUID) -> Pending | None:
     """Remove a live pending change and return it: only one confirmation can take it."""
-    row = await db.fetch_one(
+    row = await fetch_one(
+        db,
         "delete from minimaluser.tbl_email_change"
         " where ech_id = :change_id and ech_expires > now()"
         " returning ech_id, aut_id, ech_new_email",
@@ -50,13 +54,14 @@ async def take(db: Database, change_id: UUID) -> Pending | None:
     return Pending(row["ech_id"], row["aut_id"], row["ech_new_email"]) if row else None
 
 
-async def cancel(db: Database, user_id: int) -> bool:
-    row = await db.fetch_one(
+async def cancel(db: PooledDatabase, user_id: int) -> bool:
+    row = await fetch_one(
+        db,
         "delete from minimaluser.tbl_email_change where aut_id = :user_id returning ech_id",
         {"user_id": user_id},
     )
     return row is not None
 
 
-async def prune(db: Database) -> None:
-    await db.execute("delete from minimaluser.tbl_email_change where ech_expires < now()")
+async def prune(db: PooledDatabase) -> None:
+    await execute(db, "delete from minimaluser.tbl_email_change where ech_expires < now()")

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-from databases import Database
+from sql.pool import PooledDatabase
+from sql.query import fetch_all
 
-from identity import Colour, Namer
 
-
-async def adjectives(db: Database) -> tuple[str, ...]:
-    rows = await db.fetch_all("select adj_word from namer.tbl_adjective order by adj_word")
+async def adjectives(db: PooledDatabase) -> tuple[str, ...]:
+    rows = await fetch_all(db, "select adj_word from namer.tbl_adjective order by adj_word")
     return tuple(row["adj_word"] for row in rows)
 
 
-async def animals(db: Database) -> tuple[str, ...]:
-    rows = await db.fetch_all("select ani_word from namer.tbl_animal order by ani_word")
+async def animals(db: PooledDatabase) -> tuple[str, ...]:
+    rows = await fetch_all(db, "select ani_word from namer.tbl_animal order by ani_word")
     return tuple(row["ani_word"] for row in rows)
 
 
-async def colours(db: Database) -> tuple[Colour, ...]:
-    rows = await db.fetch_all("select col_name, col_hex from namer.tbl_colour order by col_name")
-    return tuple(Colour(row["col_name"], row["col_hex"]) for row in rows)
+async def colours(db: PooledDatabase) -> tuple[tuple[str, str], ...]:
+    """(name, hex) pairs of the palette."""
+    rows = await fetch_all(db, "select col_name, col_hex from namer.tbl_colour order by col_name")
+    return tuple((row["col_name"], row["col_hex"]) for row in rows)
 
 
-async def templates(db: Database) -> tuple[str, ...]:
-    rows = await db.fetch_all("select tpl_svg from namer.tbl_tile_template order by tpl_name")
+async def templates(db: PooledDatabase) -> tuple[str, ...]:
+    rows = await fetch_all(db, "select tpl_svg from namer.tbl_tile_template order by tpl_name")
     return tuple(row["tpl_svg"] for row in rows)
-
-
-async def load_namer(db: Database) -> Namer:
-    """Read every table once; the Namer checks the data as it is built."""
-    return Namer(
-        adjectives=await adjectives(db),
-        animals=await animals(db),
-        colours=await colours(db),
-        templates=await templates(db),
-    )

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from databases import Database
-from databases.interfaces import Record
+from asyncpg import Record
+
+from sql.pool import PooledDatabase
+from sql.query import execute, fetch_all, fetch_one, fetch_val
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,10 @@ def _message(row: Record) -> Message:
 
 
 async def add(
-    db: Database, event: str, recipient: str, context: dict[str, Any], secret: bytes | None
+    db: PooledDatabase, event: str, recipient: str, context: dict[str, Any], secret: bytes | None
 ) -> int:
-    message_id: int = await db.fetch_val(
+    message_id: int = await fetch_val(
+        db,
         "insert into minimaluser.tbl_outbox (obx_event, obx_recipient, obx_context, obx_secret)"
         " values (:event, :recipient, cast(:context as jsonb), :secret) returning obx_id",
         {"event": event, "recipient": recipient, "context": json.dumps(context), "secret": secret},
@@ -51,9 +54,10 @@ async def add(
     return message_id
 
 
-async def claim_due(db: Database, limit: int) -> list[Message]:
+async def claim_due(db: PooledDatabase, limit: int) -> list[Message]:
     """Due messages, locked for this transaction; other workers skip them."""
-    rows = await db.fetch_all(
+    rows = await fetch_all(
+        db,
         "select obx_id, obx_message_id, obx_event, obx_recipient, obx_context, obx_secret,"
         " obx_attempts, obx_created_at, obx_sent_at from minimaluser.tbl_outbox"
         " where obx_sent_at is null and obx_due_at <= now()"
@@ -63,9 +67,10 @@ async def claim_due(db: Database, limit: int) -> list[Message]:
     return [_message(r) for r in rows]
 
 
-async def mark_sent(db: Database, outbox_id: int, kept: bool) -> None:
+async def mark_sent(db: PooledDatabase, outbox_id: int, kept: bool) -> None:
     """Delivered: the secret is wiped, unless the message is kept for /dev/outbox."""
-    await db.execute(
+    await execute(
+        db,
         "update minimaluser.tbl_outbox set obx_sent_at = now(), obx_kept = :kept,"
         " obx_secret = case when :kept then obx_secret end, obx_last_error = null"
         " where obx_id = :outbox_id",
@@ -73,8 +78,9 @@ async def mark_sent(db: Database, outbox_id: int, kept: bool) -> None:
     )
 
 
-async def mark_failed(db: Database, outbox_id: int, delay_seconds: float, error: str) -> None:
-    await db.execute(
+async def mark_failed(db: PooledDatabase, outbox_id: int, delay_seconds: float, error: str) -> None:
+    await execute(
+        db,
         "update minimaluser.tbl_outbox set obx_attempts = obx_attempts + 1,"
         " obx_due_at = now() + make_interval(secs => :delay), obx_last_error = :error"
         " where obx_id = :outbox_id",
@@ -82,8 +88,9 @@ async def mark_failed(db: Database, outbox_id: int, delay_seconds: float, error:
     )
 
 
-async def kept(db: Database, limit: int = 100) -> list[Message]:
-    rows = await db.fetch_all(
+async def kept(db: PooledDatabase, limit: int = 100) -> list[Message]:
+    rows = await fetch_all(
+        db,
         "select obx_id, obx_message_id, obx_event, obx_recipient, obx_context, obx_secret,"
         " obx_attempts, obx_created_at, obx_sent_at from minimaluser.tbl_outbox"
         " where obx_kept order by obx_id desc limit :limit",
@@ -92,8 +99,9 @@ async def kept(db: Database, limit: int = 100) -> list[Message]:
     return [_message(r) for r in rows]
 
 
-async def one_kept(db: Database, outbox_id: int) -> Message | None:
-    row = await db.fetch_one(
+async def one_kept(db: PooledDatabase, outbox_id: int) -> Message | None:
+    row = await fetch_one(
+        db,
         "select obx_id, obx_message_id, obx_event, obx_recipient, obx_context, obx_secret,"
         " obx_attempts, obx_created_at, obx_sent_at from minimaluser.tbl_outbox"
         " where obx_kept and obx_id = :outbox_id",
@@ -102,9 +110,10 @@ async def one_kept(db: Database, outbox_id: int) -> Message | None:
     return _message(row) if row else None
 
 
-async def prune_sent(db: Database, days: int) -> None:
+async def prune_sent(db: PooledDatabase, days: int) -> None:
     """Delivered messages are kept a while for support, then go; kept dev mail goes too."""
-    await db.execute(
+    await execute(
+        db,
         "delete from minimaluser.tbl_outbox"
         " where obx_sent_at < now() - make_interval(days => :days)",
         {"days": days},

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from databases import Database
+from sql.pool import PooledDatabase
+from sql.query import execute, fetch_one, fetch_val
 
 MAX_ATTEMPTS = 5
 
@@ -16,15 +17,16 @@ class Attempt:
     code_hash: str | None
 
 
-async def forget_user(db: Database, user_id: int | None) -> None:
+async def forget_user(db: PooledDatabase, user_id: int | None) -> None:
     """A new request replaces the old code; with no user (a decoy) it removes nothing."""
-    await db.execute(
-        "delete from minimaluser.tbl_key_reset where aut_id = :user_id", {"user_id": user_id}
+    await execute(
+        db, "delete from minimaluser.tbl_key_reset where aut_id = :user_id", {"user_id": user_id}
     )
 
 
-async def create(db: Database, user_id: int | None, code_hash: str, seconds: int) -> UUID:
-    value = await db.fetch_val(
+async def create(db: PooledDatabase, user_id: int | None, code_hash: str, seconds: int) -> UUID:
+    value = await fetch_val(
+        db,
         "insert into minimaluser.tbl_key_reset (aut_id, rst_code_hash, rst_expires)"
         " values (:user_id, :code_hash, now() + make_interval(secs => :seconds))"
         " returning rst_id",
@@ -33,8 +35,9 @@ async def create(db: Database, user_id: int | None, code_hash: str, seconds: int
     return UUID(str(value))
 
 
-async def usable(db: Database, reset_id: UUID) -> bool:
-    found = await db.fetch_val(
+async def usable(db: PooledDatabase, reset_id: UUID) -> bool:
+    found = await fetch_val(
+        db,
         "select exists (select 1 from minimaluser.tbl_key_reset where rst_id = :id"
         " and rst_used_at is null and rst_expires > now() and rst_attempts < :max_attempts)",
         {"id": reset_id, "max_attempts": MAX_ATTEMPTS},
@@ -42,9 +45,10 @@ async def usable(db: Database, reset_id: UUID) -> bool:
     return bool(found)
 
 
-async def spend_attempt(db: Database, reset_id: UUID) -> Attempt | None:
+async def spend_attempt(db: PooledDatabase, reset_id: UUID) -> Attempt | None:
     """Count one try atomically; None once the code is used, expired or out of attempts."""
-    row = await db.fetch_one(
+    row = await fetch_one(
+        db,
         "update minimaluser.tbl_key_reset set rst_attempts = rst_attempts + 1"
         " where rst_id = :id and rst_used_at is null and rst_expires > now()"
         " and rst_attempts < :max_attempts returning aut_id, rst_code_hash",
@@ -53,9 +57,10 @@ async def spend_attempt(db: Database, reset_id: UUID) -> Attempt | None:
     return Attempt(row["aut_id"], row["rst_code_hash"]) if row else None
 
 
-async def mark_used(db: Database, reset_id: UUID) -> bool:
+async def mark_used(db: PooledDatabase, reset_id: UUID) -> bool:
     """Spend the code; False when another request spent it first."""
-    row = await db.fetch_one(
+    row = await fetch_one(
+        db,
         "update minimaluser.tbl_key_reset set rst_used_at = now(), rst_code_hash = null"
         " where rst_id = :id and rst_used_at is null returning rst_id",
         {"id": reset_id},
@@ -63,5 +68,5 @@ async def mark_used(db: Database, reset_id: UUID) -> bool:
     return row is not None
 
 
-async def prune(db: Database) -> None:
-    await db.execute("delete from minimaluser.tbl_key_reset where rst_expires < now()")
+async def prune(db: PooledDatabase) -> None:
+    await execute(db, "delete from minimaluser.tbl_key_reset where rst_expires < now()")

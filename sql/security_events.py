@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from databases import Database
+from sql.pool import PooledDatabase
+from sql.query import execute, fetch_all
 
 LABELS = {
     "signup": "Account created",
@@ -19,6 +20,8 @@ LABELS = {
     "reset_done": "Access key reset",
     "sessions_ended": "Other sessions logged out",
     "account_deleted": "Account deleted",
+    "account_disabled": "Account disabled by an operator",
+    "account_enabled": "Account enabled by an operator",
 }
 
 
@@ -35,9 +38,10 @@ class Event:
 
 
 async def add(
-    db: Database, user_id: int | None, event: str, ip: str | None, user_agent: str | None
+    db: PooledDatabase, user_id: int | None, event: str, ip: str | None, user_agent: str | None
 ) -> None:
-    await db.execute(
+    await execute(
+        db,
         "insert into minimaluser.tbl_security_event (aut_id, sev_event, sev_ip, sev_user_agent)"
         " values (:user_id, :event, :ip, :user_agent)",
         {
@@ -49,8 +53,9 @@ async def add(
     )
 
 
-async def recent(db: Database, user_id: int, limit: int = 20) -> list[Event]:
-    rows = await db.fetch_all(
+async def recent(db: PooledDatabase, user_id: int, limit: int = 20) -> list[Event]:
+    rows = await fetch_all(
+        db,
         "select sev_event, sev_ip, sev_user_agent, sev_at from minimaluser.tbl_security_event"
         " where aut_id = :user_id order by sev_at desc, sev_id desc limit :limit",
         {"user_id": user_id, "limit": limit},
@@ -58,8 +63,9 @@ async def recent(db: Database, user_id: int, limit: int = 20) -> list[Event]:
     return [Event(r["sev_event"], r["sev_ip"], r["sev_user_agent"], r["sev_at"]) for r in rows]
 
 
-async def prune(db: Database, days: int) -> None:
-    await db.execute(
+async def prune(db: PooledDatabase, days: int) -> None:
+    await execute(
+        db,
         "delete from minimaluser.tbl_security_event"
         " where sev_at < now() - make_interval(days => :days)",
         {"days": days},

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from databases import Database
+from sql.pool import PooledDatabase
+from sql.query import execute, fetch_one
 
 
-async def recent(db: Database, key: str, seconds: int) -> tuple[int, float]:
+async def recent(db: PooledDatabase, key: str, seconds: int) -> tuple[int, float]:
     """How many attempts in the window, and seconds until the oldest of them leaves it."""
-    row = await db.fetch_one(
+    row = await fetch_one(
+        db,
         "select count(*) as hits,"
         " coalesce(extract(epoch from min(thr_at) + make_interval(secs => :seconds) - now()), 0)"
         " as wait"
@@ -19,16 +21,17 @@ async def recent(db: Database, key: str, seconds: int) -> tuple[int, float]:
     return int(row["hits"]), max(float(row["wait"]), 1.0)
 
 
-async def record(db: Database, key: str) -> None:
-    await db.execute("insert into minimaluser.tbl_throttle (thr_key) values (:key)", {"key": key})
+async def record(db: PooledDatabase, key: str) -> None:
+    await execute(db, "insert into minimaluser.tbl_throttle (thr_key) values (:key)", {"key": key})
 
 
-async def clear(db: Database, key: str) -> None:
-    await db.execute("delete from minimaluser.tbl_throttle where thr_key = :key", {"key": key})
+async def clear(db: PooledDatabase, key: str) -> None:
+    await execute(db, "delete from minimaluser.tbl_throttle where thr_key = :key", {"key": key})
 
 
-async def prune(db: Database, older_than_seconds: int) -> None:
-    await db.execute(
+async def prune(db: PooledDatabase, older_than_seconds: int) -> None:
+    await execute(
+        db,
         "delete from minimaluser.tbl_throttle"
         " where thr_at < now() - make_interval(secs => :seconds)",
         {"seconds": older_than_seconds},

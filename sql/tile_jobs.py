@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from databases import Database
+from sql.pool import PooledDatabase
+from sql.query import execute, fetch_all, fetch_one, fetch_val
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,9 @@ class Job:
     attempts: int
 
 
-async def add(db: Database, action: str, name: str, svg: str | None = None) -> int:
-    job_id: int = await db.fetch_val(
+async def add(db: PooledDatabase, action: str, name: str, svg: str | None = None) -> int:
+    job_id: int = await fetch_val(
+        db,
         "insert into minimaluser.tbl_tile_job (tjb_action, tjb_name, tjb_svg)"
         " values (:action, :name, :svg) returning tjb_id",
         {"action": action, "name": name, "svg": svg},
@@ -25,8 +27,9 @@ async def add(db: Database, action: str, name: str, svg: str | None = None) -> i
     return job_id
 
 
-async def claim_due(db: Database, limit: int) -> list[Job]:
-    rows = await db.fetch_all(
+async def claim_due(db: PooledDatabase, limit: int) -> list[Job]:
+    rows = await fetch_all(
+        db,
         "select tjb_id, tjb_action, tjb_name, tjb_svg, tjb_attempts from minimaluser.tbl_tile_job"
         " where tjb_due_at <= now() order by tjb_id limit :limit for update skip locked",
         {"limit": limit},
@@ -37,8 +40,9 @@ async def claim_due(db: Database, limit: int) -> list[Job]:
     ]
 
 
-async def claim(db: Database, job_id: int) -> Job | None:
-    row = await db.fetch_one(
+async def claim(db: PooledDatabase, job_id: int) -> Job | None:
+    row = await fetch_one(
+        db,
         "select tjb_id, tjb_action, tjb_name, tjb_svg, tjb_attempts from minimaluser.tbl_tile_job"
         " where tjb_id = :job_id for update skip locked",
         {"job_id": job_id},
@@ -50,14 +54,15 @@ async def claim(db: Database, job_id: int) -> Job | None:
     )
 
 
-async def done(db: Database, job_id: int) -> None:
-    await db.execute(
-        "delete from minimaluser.tbl_tile_job where tjb_id = :job_id", {"job_id": job_id}
+async def done(db: PooledDatabase, job_id: int) -> None:
+    await execute(
+        db, "delete from minimaluser.tbl_tile_job where tjb_id = :job_id", {"job_id": job_id}
     )
 
 
-async def failed(db: Database, job_id: int, delay_seconds: float, error: str) -> None:
-    await db.execute(
+async def failed(db: PooledDatabase, job_id: int, delay_seconds: float, error: str) -> None:
+    await execute(
+        db,
         "update minimaluser.tbl_tile_job set tjb_attempts = tjb_attempts + 1,"
         " tjb_due_at = now() + make_interval(secs => :delay), tjb_last_error = :error"
         " where tjb_id = :job_id",
@@ -65,9 +70,10 @@ async def failed(db: Database, job_id: int, delay_seconds: float, error: str) ->
     )
 
 
-async def pending_put(db: Database, name: str) -> str | None:
+async def pending_put(db: PooledDatabase, name: str) -> str | None:
     """The SVG of a tile still waiting for its upload: served meanwhile instead of a 404."""
-    svg: str | None = await db.fetch_val(
+    svg: str | None = await fetch_val(
+        db,
         "select tjb_svg from minimaluser.tbl_tile_job where tjb_name = :name and tjb_action = 'put'"
         " order by tjb_id desc limit 1",
         {"name": name},
@@ -75,9 +81,10 @@ async def pending_put(db: Database, name: str) -> str | None:
     return svg
 
 
-async def drop_puts(db: Database, name: str) -> None:
+async def drop_puts(db: PooledDatabase, name: str) -> None:
     """An account going away: a tile upload still waiting must never land after its removal."""
-    await db.execute(
+    await execute(
+        db,
         "delete from minimaluser.tbl_tile_job where tjb_name = :name and tjb_action = 'put'",
         {"name": name},
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from databases import Database
-from databases.interfaces import Record
+from asyncpg import Record
+
+from sql.pool import PooledDatabase
+from sql.query import execute, fetch_all, fetch_one, fetch_val
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,9 @@ def _user(row: Record | None) -> User | None:
     )
 
 
-async def create(db: Database, email: str, key_hash: str, nickname: str, tile: str) -> int:
-    user_id: int = await db.fetch_val(
+async def create(db: PooledDatabase, email: str, key_hash: str, nickname: str, tile: str) -> int:
+    user_id: int = await fetch_val(
+        db,
         "insert into minimaluser.tbl_auth (aut_email, aut_key, aut_name, aut_tile)"
         " values (:email, :key_hash, :nickname, :tile) returning aut_id",
         {"email": email, "key_hash": key_hash, "nickname": nickname, "tile": tile},
@@ -42,9 +45,10 @@ async def create(db: Database, email: str, key_hash: str, nickname: str, tile: s
     return user_id
 
 
-async def by_email(db: Database, email: str) -> User | None:
+async def by_email(db: PooledDatabase, email: str) -> User | None:
     return _user(
-        await db.fetch_one(
+        await fetch_one(
+            db,
             "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
             " from minimaluser.tbl_auth where lower(aut_email) = lower(:email)",
             {"email": email},
@@ -52,9 +56,10 @@ async def by_email(db: Database, email: str) -> User | None:
     )
 
 
-async def by_id(db: Database, user_id: int) -> User | None:
+async def by_id(db: PooledDatabase, user_id: int) -> User | None:
     return _user(
-        await db.fetch_one(
+        await fetch_one(
+            db,
             "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
             " from minimaluser.tbl_auth where aut_id = :user_id",
             {"user_id": user_id},
@@ -62,17 +67,19 @@ async def by_id(db: Database, user_id: int) -> User | None:
     )
 
 
-async def email_taken(db: Database, email: str) -> bool:
-    found = await db.fetch_val(
+async def email_taken(db: PooledDatabase, email: str) -> bool:
+    found = await fetch_val(
+        db,
         "select exists (select 1 from minimaluser.tbl_auth where lower(aut_email) = lower(:email))",
         {"email": email},
     )
     return bool(found)
 
 
-async def confirm(db: Database, user_id: int, email: str) -> bool:
+async def confirm(db: PooledDatabase, user_id: int, email: str) -> bool:
     """Confirm the address if it is still the user's; True only for the first confirmation."""
-    row = await db.fetch_one(
+    row = await fetch_one(
+        db,
         "update minimaluser.tbl_auth set aut_confirmed = true"
         " where aut_id = :user_id and lower(aut_email) = lower(:email) and not aut_confirmed"
         " and aut_isvalid returning aut_id",
@@ -81,15 +88,17 @@ async def confirm(db: Database, user_id: int, email: str) -> bool:
     return row is not None
 
 
-async def set_key_hash(db: Database, user_id: int, key_hash: str) -> None:
-    await db.execute(
+async def set_key_hash(db: PooledDatabase, user_id: int, key_hash: str) -> None:
+    await execute(
+        db,
         "update minimaluser.tbl_auth set aut_key = :key_hash where aut_id = :user_id",
         {"user_id": user_id, "key_hash": key_hash},
     )
 
 
-async def set_valid(db: Database, user_id: int, valid: bool) -> bool:
-    row = await db.fetch_one(
+async def set_valid(db: PooledDatabase, user_id: int, valid: bool) -> bool:
+    row = await fetch_one(
+        db,
         "update minimaluser.tbl_auth set aut_isvalid = :valid where aut_id = :user_id"
         " returning aut_id",
         {"user_id": user_id, "valid": valid},
@@ -97,16 +106,18 @@ async def set_valid(db: Database, user_id: int, valid: bool) -> bool:
     return row is not None
 
 
-async def delete(db: Database, user_id: int) -> bool:
-    row = await db.fetch_one(
+async def delete(db: PooledDatabase, user_id: int) -> bool:
+    row = await fetch_one(
+        db,
         "delete from minimaluser.tbl_auth where aut_id = :user_id returning aut_id",
         {"user_id": user_id},
     )
     return row is not None
 
 
-async def listing(db: Database, limit: int = 200) -> list[User]:
-    rows = await db.fetch_all(
+async def listing(db: PooledDatabase, limit: int = 200) -> list[User]:
+    rows = await fetch_all(
+        db,
         "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
         " from minimaluser.tbl_auth order by aut_id limit :limit",
         {"limit": limit},
@@ -114,16 +125,18 @@ async def listing(db: Database, limit: int = 200) -> list[User]:
     return [u for u in map(_user, rows) if u is not None]
 
 
-async def set_nickname(db: Database, user_id: int, nickname: str) -> None:
-    await db.execute(
+async def set_nickname(db: PooledDatabase, user_id: int, nickname: str) -> None:
+    await execute(
+        db,
         "update minimaluser.tbl_auth set aut_name = :nickname where aut_id = :user_id",
         {"user_id": user_id, "nickname": nickname},
     )
 
 
-async def set_email(db: Database, user_id: int, email: str) -> None:
+async def set_email(db: PooledDatabase, user_id: int, email: str) -> None:
     """A confirmed change of address: the new one is proven by its link."""
-    await db.execute(
+    await execute(
+        db,
         "update minimaluser.tbl_auth set aut_email = :email, aut_confirmed = true"
         " where aut_id = :user_id",
         {"user_id": user_id, "email": email},

@@ -39,8 +39,9 @@ from playwright.async_api import (
     expect,
 )
 
-from middleware import COOKIE as SESSION_COOKIE
-from tests.conftest import CSRF, ROOT, LiveServer, Mailbox, Postgres, app_env, free_port, text_of
+from tests.forms import CSRF
+from tests.servers import ROOT, LiveServer, Mailbox, Postgres, app_env, free_port, text_of
+from web.session import COOKIE as SESSION_COOKIE
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

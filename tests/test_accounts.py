@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 import httpx
-from databases import Database
 
+from sql.pool import PooledDatabase
 from tests.accounts_helpers import (
     KEY_LINE,
     NICKNAME,
@@ -18,7 +18,8 @@ from tests.accounts_helpers import (
     new_email,
     sign_up,
 )
-from tests.conftest import Mailbox, post_form, text_of
+from tests.forms import post_form
+from tests.servers import Mailbox, text_of
 
 
 async def test_guest_signs_up_and_sees_nickname_tile_and_key_once(
@@ -55,7 +56,7 @@ async def test_htmx_sign_up_swaps_the_form_and_updates_the_navbar_out_of_band(
 
 
 async def test_sign_up_refuses_a_bad_address_with_a_message_and_stores_nothing(
-    client: httpx.AsyncClient, db: Database
+    client: httpx.AsyncClient, db: PooledDatabase
 ) -> None:
     for bad in ["", "not-an-email", "a@b", "x" * 250 + "@example.com", "<script>@x.com"]:
         answer = await post_form(client, "/auth/signup", {"email": bad})
@@ -82,7 +83,7 @@ async def test_an_address_can_sign_up_once_whatever_its_case(app: Any) -> None:
 
 
 async def test_keys_are_stored_as_argon2id_hashes_and_outbox_secrets_are_wiped(
-    client: httpx.AsyncClient, db: Database, mailbox: Mailbox
+    client: httpx.AsyncClient, db: PooledDatabase, mailbox: Mailbox
 ) -> None:
     email, key = await sign_up(client)
     stored = await db.fetch_val(
@@ -212,7 +213,7 @@ async def test_logout_is_a_post_that_ends_the_session_row(client: httpx.AsyncCli
 
 
 async def test_a_disabled_account_loses_its_sessions_and_cannot_log_in(
-    client: httpx.AsyncClient, db: Database
+    client: httpx.AsyncClient, db: PooledDatabase
 ) -> None:
     email, key = await sign_up(client)
     await db.execute(

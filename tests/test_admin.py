@@ -9,7 +9,7 @@ import sys
 import httpx
 
 from tests.accounts_helpers import log_in, sign_up
-from tests.conftest import ROOT, app_env
+from tests.servers import ROOT, app_env
 
 
 def admin(database_url: str, *args: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
+from routes.pages import PUBLIC_PAGES
 from tests.browser import (
     OpenPage,
     axe_violations,
@@ -21,20 +22,11 @@ from tests.browser import (
     member_page,
     new_email,
 )
-from tests.conftest import LiveServer, Mailbox
+from tests.servers import LiveServer, Mailbox
 
 pytest_plugins = ["tests.browser_fixtures"]
 
-PUBLIC = [
-    "/",
-    "/about",
-    "/privacy-notice",
-    "/terms-of-service",
-    "/auth/signup",
-    "/auth/login",
-    "/auth/forgotkey",
-    "/cookie-settings",
-]
+PUBLIC = [*PUBLIC_PAGES, "/auth/forgotkey", "/cookie-settings"]
 PROFILE = "/auth/userprofile"
 # Without motion a modal is fully shown once visible, so axe never measures a half-faded one.
 AUDITED: dict[str, Any] = {"bypass_csp": True, "reduced_motion": "reduce", "color_scheme": "light"}

@@ -18,7 +18,7 @@ from tests.browser import (
     new_member,
     window_is_marked,
 )
-from tests.conftest import LiveServer, Mailbox
+from tests.servers import LiveServer, Mailbox
 
 pytest_plugins = ["tests.browser_fixtures"]
 

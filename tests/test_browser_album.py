@@ -14,7 +14,7 @@ from tests.browser import (
     member_page,
     window_is_marked,
 )
-from tests.conftest import LiveServer, Mailbox
+from tests.servers import LiveServer, Mailbox
 
 pytest_plugins = ["tests.browser_fixtures"]
 

@@ -19,7 +19,7 @@ from tests.browser import (
     sign_up,
     window_is_marked,
 )
-from tests.conftest import LiveServer, Mailbox
+from tests.servers import LiveServer, Mailbox
 
 pytest_plugins = ["tests.browser_fixtures"]
 

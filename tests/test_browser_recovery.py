@@ -15,7 +15,7 @@ from tests.browser import (
     new_member,
     window_is_marked,
 )
-from tests.conftest import LiveServer, Mailbox, text_of
+from tests.servers import LiveServer, Mailbox, text_of
 
 pytest_plugins = ["tests.browser_fixtures"]
 

@@ -10,6 +10,7 @@ import re
 
 from playwright.async_api import Page, expect
 
+from routes.pages import PUBLIC_PAGES
 from tests.browser import (
     PHONE,
     VIEWPORT,
@@ -21,17 +22,13 @@ from tests.browser import (
     screenshot,
     sideways_overflow,
 )
-from tests.conftest import LiveServer, Mailbox
+from tests.servers import LiveServer, Mailbox
 
 pytest_plugins = ["tests.browser_fixtures"]
 
+# Each public page named by its last segment ("/" is "home"), then the pages around them.
 GUEST_PAGES = {
-    "home": "/",
-    "about": "/about",
-    "privacy-notice": "/privacy-notice",
-    "terms-of-service": "/terms-of-service",
-    "signup": "/auth/signup",
-    "login": "/auth/login",
+    **{path.rsplit("/", 1)[-1] or "home": path for path in PUBLIC_PAGES},
     "forgot-key": "/auth/forgotkey",
     "reset-link-invalid": "/auth/resetkey/not-a-token",
     "cookie-settings": "/cookie-settings",

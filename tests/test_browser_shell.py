@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser import PHONE, OpenPage, cookie, mark_window, window_is_marked
-from tests.conftest import LiveServer
+from tests.servers import LiveServer
 
 pytest_plugins = ["tests.browser_fixtures"]
 

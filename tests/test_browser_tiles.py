@@ -16,9 +16,17 @@ from tests.browser import (
     console_errors,
     sign_up,
 )
-from tests.conftest import LiveServer, Mailbox, Postgres, app_env, free_port
-from tests.servers import MotoServer
-from tests.test_reliability_tiles import AWS, BUCKET, s3_at
+from tests.servers import (
+    AWS,
+    BUCKET,
+    LiveServer,
+    Mailbox,
+    MotoServer,
+    Postgres,
+    app_env,
+    free_port,
+    s3_at,
+)
 
 pytest_plugins = ["tests.browser_fixtures"]
 

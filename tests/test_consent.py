@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import post_form
+from tests.forms import post_form
 
 BANNER = 'aria-labelledby="cookie-banner-title"'
 

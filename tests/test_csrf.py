@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import csrf_token
+from tests.forms import csrf_token
 
 
 async def test_post_without_a_token_is_refused_and_changes_nothing(

@@ -12,21 +12,21 @@ from typing import Any
 
 import httpx
 import pytest
-from databases import Database
 
-import database
 import settings as settings_module
-from tests.conftest import RUN_DIR, LiveServer, Postgres, app_env
+from sql import migrator, pool
+from sql.pool import PooledDatabase
+from tests.servers import RUN_DIR, LiveServer, Postgres, app_env
 
 
-async def test_each_migration_is_recorded_once(db: Database) -> None:
+async def test_each_migration_is_recorded_once(db: PooledDatabase) -> None:
     names = [r["name"] for r in await db.fetch_all("select name from public.schema_migration")]
-    files = sorted(p.name for p in database.MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))
+    files = sorted(p.name for p in migrator.MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))
     assert sorted(names) == files
-    assert await database.migrate(db) == []
+    assert await migrator.migrate(db) == []
 
 
-async def test_original_tables_keep_their_names_and_lose_the_plain_key(db: Database) -> None:
+async def test_original_tables_keep_their_names_and_lose_the_plain_key(db: PooledDatabase) -> None:
     columns = {
         r["column_name"]
         for r in await db.fetch_all(
@@ -38,7 +38,7 @@ async def test_original_tables_keep_their_names_and_lose_the_plain_key(db: Datab
     assert "aut_key_temp" not in columns
 
 
-async def test_email_is_unique_without_regard_to_case(db: Database) -> None:
+async def test_email_is_unique_without_regard_to_case(db: PooledDatabase) -> None:
     await db.execute(
         "insert into minimaluser.tbl_auth (aut_email, aut_key, aut_name, aut_tile)"
         " values ('Case@Example.com', 'x', 'case-one', 'a.svg')"
@@ -55,7 +55,7 @@ async def test_two_app_processes_starting_together_migrate_once(postgres: Postgr
     servers = [LiveServer(app_env(url)) for _ in range(2)]
     await asyncio.gather(*(asyncio.to_thread(s.start) for s in servers))
     config = settings_module.load(app_env(url))
-    check = database.database(database.connection_for(config), config)
+    check = pool.database(pool.connection_for(config), config)
     try:
         async with httpx.AsyncClient() as http:
             for server in servers:
@@ -65,7 +65,7 @@ async def test_two_app_processes_starting_together_migrate_once(postgres: Postgr
             "select count(*) as n, count(distinct name) as d from public.schema_migration"
         )
         assert row is not None
-        assert row["n"] == row["d"] == len(list(database.MIGRATIONS.glob("*.sql")))
+        assert row["n"] == row["d"] == len(list(migrator.MIGRATIONS.glob("*.sql")))
     finally:
         await check.disconnect()
         for server in servers:
@@ -76,8 +76,8 @@ async def test_two_app_processes_starting_together_migrate_once(postgres: Postgr
 class OnePool:
     """A pool of a single connection, and another pool that can cut it."""
 
-    one: Database
-    other: Database
+    one: PooledDatabase
+    other: PooledDatabase
 
     async def cut(self, pid: int) -> None:
         await self.other.execute("select pg_terminate_backend(:pid)", {"pid": pid})
@@ -87,8 +87,8 @@ class OnePool:
 async def one_pool(postgres: Postgres) -> AsyncIterator[OnePool]:
     config = settings_module.load(app_env(postgres.create_database()))
     pools = OnePool(
-        database.database(database.connection_for(config), config, min_size=1, max_size=1),
-        database.database(database.connection_for(config), config),
+        pool.database(pool.connection_for(config), config, min_size=1, max_size=1),
+        pool.database(pool.connection_for(config), config),
     )
     await pools.one.connect()
     await pools.other.connect()
@@ -102,11 +102,11 @@ async def test_a_failed_transaction_gives_its_connection_back(one_pool: OnePool)
     one = one_pool.one
     async with one.connection() as connection:
         await one_pool.cut(await connection.fetch_val("select pg_backend_pid()"))
-        with pytest.raises(database.UNAVAILABLE):
+        with pytest.raises(pool.UNAVAILABLE):
             async with connection.transaction():
                 pass
     assert await one.fetch_val("select 1") == 1
-    with pytest.raises(database.UNAVAILABLE):
+    with pytest.raises(pool.UNAVAILABLE):
         async with one.transaction():
             await one_pool.cut(await one.fetch_val("select pg_backend_pid()"))
     assert await one.fetch_val("select 1") == 1

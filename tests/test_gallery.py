@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 import settings as settings_module
-from tests.conftest import ROOT, Mailbox, Postgres, app_env
+from tests.servers import ROOT, Mailbox, Postgres, app_env
 
 PARTIALS = ROOT / "partials"
 BOX = re.compile(r'<div class="gallery-box[^"]*" data-partial="([^"]+)" data-state="([^"]+)">')

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.accounts_helpers import sign_up
-from tests.conftest import csrf_token
+from tests.forms import csrf_token
 
 NASTY = [
     "",
@@ -85,7 +85,7 @@ def assert_safe(answer: httpx.Response, values: dict[str, str]) -> None:
 
 
 async def snapshot(app: Any) -> list[Any]:
-    rows = await app.state.db.fetch_all(
+    rows = await app.state.services.db.fetch_all(
         "select aut_id, aut_email, aut_key, aut_name, aut_confirmed from minimaluser.tbl_auth"
         " order by aut_id"
     )

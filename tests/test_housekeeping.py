@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import httpx
-from databases import Database
 
-import housekeeping
+from services import housekeeping
+from sql.pool import PooledDatabase
 from tests.accounts_helpers import sign_up
 
 
-async def user_id_of(db: Database, email: str) -> int:
+async def user_id_of(db: PooledDatabase, email: str) -> int:
     value: int = await db.fetch_val(
         "select aut_id from minimaluser.tbl_auth where aut_email = :email", {"email": email}
     )
@@ -17,7 +17,7 @@ async def user_id_of(db: Database, email: str) -> int:
 
 
 async def test_sweep_removes_expired_rows_and_keeps_live_ones(
-    client: httpx.AsyncClient, db: Database
+    client: httpx.AsyncClient, db: PooledDatabase
 ) -> None:
     email, _ = await sign_up(client)
     user_id = await user_id_of(db, email)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keys import Hasher, common_passwords, generate_code, generate_key, key_problem
+from accounts.keys import Hasher, common_passwords, generate_code, generate_key, key_problem
 
 
 def test_generated_keys_are_long_letters_and_digits_and_differ() -> None:

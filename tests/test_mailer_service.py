@@ -19,10 +19,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from starlette.applications import Starlette
 
-from mailer import Letter, MailerService
 from mailer_service import MailerConfig, create_service
-from tests.conftest import MailerProcess, Postgres
-from tests.servers import free_port
+from services.delivery import MailerService
+from services.letters import Letter
+from tests.servers import MailerProcess, Postgres, free_port
 
 SECRET = "mailer-secret-for-the-tests-long-enough-for-hs512-too-0123456789"
 SITE = "test-site"

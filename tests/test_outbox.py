@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,8 +13,8 @@ from aiobotocore.session import get_session
 
 import settings as settings_module
 from tests.accounts_helpers import new_email, sign_up
-from tests.conftest import Mailbox, Postgres, app_env, post_form, text_of
-from tests.servers import MotoServer
+from tests.forms import post_form
+from tests.servers import Mailbox, MotoServer, Postgres, app_env, text_of
 
 
 @pytest.fixture
@@ -39,7 +40,10 @@ async def test_development_keeps_emails_at_dev_outbox_for_this_machine_only(dev_
         message_path = re.search(r'href="(/dev/outbox/\d+)"', listing.text)
         assert message_path
         message = await browser.get(message_path.group(1))
-        assert f"Access key: {key}" in message.text
+        shown = re.search(r'<pre class="dev-mail[^"]*">(.*?)</pre>', message.text, re.DOTALL)
+        assert shown, "the plain-text part is shown as preformatted text"
+        lines = html.unescape(re.sub(r"<[^>]+>", "", shown.group(1))).splitlines()
+        assert f"Email: {email}" in lines and f"Access key: {key}" in lines, "one line each"
         link = re.search(r'<a href="http://testserver(/emailconfirmationhtml/[^"]+)"', message.text)
         assert link
         assert (await browser.get(link.group(1))).headers["location"] == "/album/"

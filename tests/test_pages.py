@@ -7,6 +7,8 @@ import re
 import httpx
 import pytest
 
+from routes.pages import PUBLIC_PAGES
+
 PAGES = {
     "/": "Welcome",
     "/about": "About",
@@ -54,7 +56,7 @@ async def test_robots_txt_points_to_the_sitemap_on_base_url(client: httpx.AsyncC
 async def test_sitemap_lists_the_public_pages_with_base_url(client: httpx.AsyncClient) -> None:
     sitemap = await client.get("/sitemap.xml", headers={"Host": "evil.example"})
     assert sitemap.headers["content-type"].startswith("application/xml")
-    for path in ("/", "/about", "/privacy-notice", "/terms-of-service"):
+    for path in PUBLIC_PAGES:
         assert f"<loc>http://testserver{path}</loc>" in sitemap.text
     assert "evil.example" not in sitemap.text
 

@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from databases import Database
 
+from sql.pool import PooledDatabase
 from tests.accounts_helpers import CONFIRM_LINK, log_in, new_email, sign_up
-from tests.conftest import Mailbox, post_form, text_of
+from tests.forms import post_form
+from tests.servers import Mailbox, text_of
 
 PROFILE = "/auth/userprofile"
 
@@ -155,7 +156,7 @@ async def test_key_change_ends_other_sessions_keeps_this_one_and_sends_a_notice(
 
 
 async def test_email_change_waits_for_the_new_address_to_confirm(
-    app: Any, mailbox: Mailbox, db: Database
+    app: Any, mailbox: Mailbox, db: PooledDatabase
 ) -> None:
     async with browser(app) as c:
         old, key = await sign_up(c)
@@ -251,7 +252,7 @@ async def test_profile_lists_sessions_and_logs_out_the_others(app: Any) -> None:
 
 
 async def test_deleting_the_account_removes_rows_tile_and_session_and_says_goodbye(
-    client: httpx.AsyncClient, mailbox: Mailbox, db: Database
+    client: httpx.AsyncClient, mailbox: Mailbox, db: PooledDatabase
 ) -> None:
     email, key = await sign_up(client)
     tile = re.search(r'src="(/tiles/[^"]+)"', (await client.get(PROFILE)).text)

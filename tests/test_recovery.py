@@ -9,19 +9,17 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
-from databases import Database
 
-import auth
-from tests.accounts_helpers import log_in, new_email, sign_up
-from tests.conftest import Mailbox, post_form, text_of
+from accounts import tokens
+from sql.pool import PooledDatabase
+from tests.accounts_helpers import NEW_KEY, emailed_code, log_in, new_email, reset, sign_up
+from tests.forms import post_form
+from tests.servers import Mailbox, text_of
 
-CODE_LINE = re.compile(r"^One-time code: (\d{6})\r?$", re.MULTILINE)
-RESET_LINK = re.compile(r"http://testserver(/auth/resetkey/[\w.-]+)")
 RESET_PATH = re.compile(r"^/auth/resetkey/([\w-]+\.[\w-]+\.[\w-]+)$")
 CSRF_VALUE = re.compile(r'(csrf_token" value="|"X-CSRF-Token": ")[^"]+"')
 SENT = "If that address has an account, we emailed it a 6-digit code. It works for 10 minutes."
 CODE_FAILED = "That code is wrong or has expired. Ask for a new one."
-NEW_KEY = "correct horse battery staple"
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 ADDRESSES = itertools.count(1)
 
@@ -35,26 +33,6 @@ def guest(app: Any) -> httpx.AsyncClient:
 
 async def ask_code(client: httpx.AsyncClient, email: str, htmx: bool = False) -> httpx.Response:
     return await post_form(client, "/auth/forgotkey", {"email": email}, htmx=htmx)
-
-
-async def emailed_code(mailbox: Mailbox, email: str, already: int = 0) -> tuple[str, str]:
-    """The code and reset link of the next forgotten-key email after `already` of them."""
-    for _ in range(600):
-        letters = [m for m in mailbox.to(email) if "one-time code" in m["Subject"]]
-        if len(letters) > already:
-            text = text_of(letters[already])
-            code, link = CODE_LINE.search(text), RESET_LINK.search(text)
-            assert code and link, text
-            return code.group(1), link.group(1)
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no forgotten-key email to {email}")
-
-
-async def reset(
-    client: httpx.AsyncClient, path: str, otp: str, key: str = NEW_KEY, **extra: Any
-) -> httpx.Response:
-    data = {"otp": otp, "newaccesskey": key, "confirmaccesskey": extra.pop("confirm", key)}
-    return await post_form(client, path, data, page="/auth/forgotkey", **extra)
 
 
 async def account_with_code(app: Any, mailbox: Mailbox) -> tuple[str, str, str, str]:
@@ -74,7 +52,7 @@ def wrong(code: str) -> str:
 
 
 async def test_known_and_unknown_addresses_get_the_same_answer_and_the_same_work(
-    app: Any, db: Database, mailbox: Mailbox
+    app: Any, db: PooledDatabase, mailbox: Mailbox
 ) -> None:
     async with guest(app) as owner:
         email, _ = await sign_up(owner)
@@ -89,7 +67,7 @@ async def test_known_and_unknown_addresses_get_the_same_answer_and_the_same_work
             page = await asker.get(answer.headers["location"])
         assert page.status_code == 200 and SENT in page.text
         pages.append(CSRF_VALUE.sub(r"\1CSRF", page.text.replace(token.group(1), "TOKEN")))
-        claims = auth.decode(app.state.settings.secret_key, "reset-key", token.group(1))
+        claims = tokens.decode(app.state.services.settings.secret_key, "reset-key", token.group(1))
         assert claims is not None and set(claims) == {"rid", "aud", "iat", "exp"}
         rows.append(
             await db.fetch_one(
@@ -106,7 +84,7 @@ async def test_known_and_unknown_addresses_get_the_same_answer_and_the_same_work
 
 
 async def test_user_can_reset_key_with_emailed_code_and_every_session_ends(
-    app: Any, db: Database, mailbox: Mailbox
+    app: Any, db: PooledDatabase, mailbox: Mailbox
 ) -> None:
     async with guest(app) as owner:
         email, old_key = await sign_up(owner)
@@ -156,7 +134,7 @@ async def test_five_wrong_codes_spend_the_code(app: Any, mailbox: Mailbox) -> No
 
 
 async def test_a_new_request_replaces_the_old_code(
-    app: Any, db: Database, mailbox: Mailbox
+    app: Any, db: PooledDatabase, mailbox: Mailbox
 ) -> None:
     email, _, old_code, old_path = await account_with_code(app, mailbox)
     await db.execute(
@@ -174,11 +152,11 @@ async def test_a_new_request_replaces_the_old_code(
 
 
 async def test_an_expired_or_forged_link_shows_a_clear_page(
-    app: Any, db: Database, mailbox: Mailbox
+    app: Any, db: PooledDatabase, mailbox: Mailbox
 ) -> None:
-    secret = app.state.settings.secret_key
-    expired = auth.encode(secret, "reset-key", {"rid": str(uuid4())}, -10)
-    foreign = auth.encode(secret, "confirm-email", {"rid": str(uuid4())}, 600)
+    secret = app.state.services.settings.secret_key
+    expired = tokens.encode(secret, "reset-key", {"rid": str(uuid4())}, -10)
+    foreign = tokens.encode(secret, "confirm-email", {"rid": str(uuid4())}, 600)
     email, _, code, path = await account_with_code(app, mailbox)
     await db.execute(
         "update minimaluser.tbl_key_reset set rst_expires = now() - interval '1 second'"

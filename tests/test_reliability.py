@@ -1,89 +1,37 @@
 """Breaking things on purpose: SMTP down, the mailer down, the app killed or stopped mid-send.
 
 Every test runs the app as production does, under uvicorn in its own process, and checks that
-what a success page promised (here: the email) is never lost. The helpers are shared by the
-other tests/test_reliability_*.py files. The external mailer's dedupe by message id, which
-bounds the one duplicate a killed process may cause, is proven in tests/test_mailer_service.py
+what a success page promised (here: the email) is never lost. The helpers it shares with the
+other tests/test_reliability_*.py files are in tests/reliability_helpers.py. The external
+mailer's dedupe by message id, which bounds the one duplicate a killed process may cause, is
+proven in tests/test_mailer_service.py
 (test_the_app_side_delivers_through_the_running_mailer_once).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import re
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from aiosmtpd.controller import Controller
-from databases import Database
 
-import database
-import settings as settings_module
+from sql.pool import PooledDatabase
 from tests.accounts_helpers import sign_up
-from tests.conftest import (
-    LiveServer,
-    Mailbox,
-    MailerProcess,
-    Postgres,
-    app_env,
-    csrf_token,
-    text_of,
-)
+from tests.forms import csrf_token
+from tests.reliability_helpers import WAIT, browser, database_at, eventually, key_in, outbox_rows
+from tests.servers import LiveServer, Mailbox, MailerProcess, Postgres, app_env
 
-WAIT = 30.0
 MAILER_SECRET = "a-mailer-secret-for-the-reliability-tests-0123456789"
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool], what: str, within: float = WAIT
-) -> None:
-    """Poll until check() holds; the generous timeout is for a busy 2-core machine."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        outcome = check()
-        if await outcome if inspect.isawaitable(outcome) else outcome:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {within:.0f}s: {what}")
-
-
-@asynccontextmanager
-async def database_at(url: str) -> AsyncIterator[Database]:
-    """A connection of the test's own, to look at what the app wrote."""
-    config = settings_module.load(app_env(url))
-    db = database.database(database.connection_for(config), config, min_size=1, max_size=2)
-    await db.connect()
-    try:
-        yield db
-    finally:
-        await db.disconnect()
-
-
-@asynccontextmanager
-async def browser(server: LiveServer | str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of its own (its own cookies), as one person's browser."""
-    url = server if isinstance(server, str) else server.url
-    async with httpx.AsyncClient(base_url=url, timeout=WAIT) as client:
-        yield client
 
 
 async def sign_up_at(server: LiveServer | str, email: str | None = None) -> tuple[str, str]:
     async with browser(server) as client:
         return await sign_up(client, email)
-
-
-async def outbox_rows(db: Database) -> list[Any]:
-    return list(
-        await db.fetch_all(
-            "select obx_recipient, obx_attempts, obx_sent_at from minimaluser.tbl_outbox"
-        )
-    )
 
 
 class FlakyMailbox(Mailbox):
@@ -115,12 +63,6 @@ class FlakyMailbox(Mailbox):
 
     def sent_to(self, recipients: list[str]) -> bool:
         return all(self.to(r) for r in recipients)
-
-
-def key_in(message: Any) -> str:
-    found = re.search(r"^Access key: (\S+)\r?$", text_of(message), re.MULTILINE)
-    assert found, text_of(message)
-    return found.group(1)
 
 
 async def test_sign_up_succeeds_with_smtp_down_and_no_email_is_lost_when_the_app_is_killed(
@@ -161,12 +103,12 @@ async def test_sign_up_succeeds_with_smtp_down_and_no_email_is_lost_when_the_app
         assert {key_in(m) for m in box.to(email)} == {key}
 
 
-async def _all_tried(db: Database, count: int) -> bool:
+async def _all_tried(db: PooledDatabase, count: int) -> bool:
     rows = await outbox_rows(db)
     return len(rows) == count and all(row["obx_attempts"] > 0 for row in rows)
 
 
-async def _all_sent(db: Database) -> bool:
+async def _all_sent(db: PooledDatabase) -> bool:
     return all(row["obx_sent_at"] is not None for row in await outbox_rows(db))
 
 

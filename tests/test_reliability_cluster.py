@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from tests.accounts_helpers import confirmation_path, new_email
-from tests.conftest import LiveServer, Mailbox, Postgres, app_env, csrf_token, post_form
-from tests.test_reliability import database_at, eventually, key_in, outbox_rows
+from tests.forms import csrf_token, post_form
+from tests.reliability_helpers import database_at, eventually, key_in, outbox_rows
+from tests.servers import LiveServer, Mailbox, Postgres, app_env
 
 KEY = re.compile(r'id="access-key"[^>]*>(\w+)<')
 

@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from tests.accounts_helpers import new_email, sign_up
-from tests.conftest import RUN_DIR, LiveServer, Postgres, app_env, csrf_token
-from tests.test_reliability import browser, eventually
+from tests.forms import csrf_token
+from tests.reliability_helpers import browser, eventually
+from tests.servers import RUN_DIR, LiveServer, Postgres, app_env
 
 # The issue asks for 2 s; a busy 2-core machine gets some margin.
 PROMPT = 10.0

@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, RUN_DIR, Mailbox, Postgres
-from tests.servers import free_port
-from tests.test_reliability import WAIT
+from tests.reliability_helpers import WAIT
+from tests.servers import ROOT, RUN_DIR, Mailbox, Postgres, free_port
 
 
 def web_command(procfile: Path = ROOT / "Procfile") -> str:

@@ -7,41 +7,15 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from databases import Database
-
+from sql.pool import PooledDatabase
 from tests.accounts_helpers import new_email, sign_up
-from tests.conftest import RUN_DIR, LiveServer, Postgres, app_env, post_form
-from tests.servers import MotoServer
-from tests.test_reliability import browser, database_at, eventually
+from tests.forms import post_form
+from tests.reliability_helpers import browser, database_at, eventually
+from tests.servers import AWS, BUCKET, LiveServer, MotoServer, Postgres, app_env, s3_at
 
-BUCKET = "tiles"
 TILE = re.compile(r'src="/tiles/(tile-[0-9a-f]+\.svg)"')
-AWS = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": str(RUN_DIR / "no-aws-config"),
-    "AWS_SHARED_CREDENTIALS_FILE": str(RUN_DIR / "no-aws-credentials"),
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
-
-@asynccontextmanager
-async def s3_at(url: str) -> AsyncIterator[Any]:
-    from aiobotocore.session import get_session
-
-    async with get_session().create_client(
-        "s3",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    ) as client:
-        yield client
 
 
 async def stored(url: str) -> dict[str, bytes]:
@@ -55,7 +29,7 @@ async def stored(url: str) -> dict[str, bytes]:
         return objects
 
 
-async def jobs(db: Database) -> list[Any]:
+async def jobs(db: PooledDatabase) -> list[Any]:
     return list(
         await db.fetch_all(
             "select tjb_action, tjb_name, tjb_attempts from minimaluser.tbl_tile_job"

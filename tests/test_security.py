@@ -13,12 +13,12 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from starlette.routing import Mount, Route
 
-import auth
 import settings as settings_module
-from accounts import CONFIRM_AUDIENCE
-from tests.accounts_helpers import log_in, new_email, sign_up
-from tests.conftest import Mailbox, Postgres, app_env, csrf_token, post_form
-from tests.test_recovery import emailed_code, reset
+from accounts import tokens
+from accounts.tokens import CONFIRM_AUDIENCE
+from tests.accounts_helpers import emailed_code, log_in, new_email, reset, sign_up
+from tests.forms import csrf_token, post_form
+from tests.servers import Mailbox, Postgres, app_env
 
 BACKGROUND_TASKS = {"outbox-dispatcher", "tile-jobs", "housekeeping"}
 SAMPLE_PARAMS = {"token": "x.y.z", "img_id": "1", "name": "tile-0.svg", "outbox_id": "1"}
@@ -120,14 +120,14 @@ async def test_a_confirmation_token_never_serves_as_a_session(
     app: Any, client: httpx.AsyncClient
 ) -> None:
     email, _ = await sign_up(client)
-    secret = app.state.settings.secret_key
-    user_id = await app.state.db.fetch_val(
+    secret = app.state.services.settings.secret_key
+    user_id = await app.state.services.db.fetch_val(
         "select aut_id from minimaluser.tbl_auth where aut_email = :e", {"e": email}
     )
-    confirm = auth.encode(secret, CONFIRM_AUDIENCE, {"sub": str(user_id), "email": email}, 60)
-    unsigned = auth.encode(secret, auth.SESSION_AUDIENCE, {"sub": str(user_id)}, 60)
+    confirm = tokens.encode(secret, CONFIRM_AUDIENCE, {"sub": str(user_id), "email": email}, 60)
+    unsigned = tokens.encode(secret, tokens.SESSION_AUDIENCE, {"sub": str(user_id)}, 60)
     none_alg = ".".join(unsigned.split(".")[:2]) + "."
-    for token in (confirm, none_alg, auth.encode(secret, auth.SESSION_AUDIENCE, {}, -10)):
+    for token in (confirm, none_alg, tokens.encode(secret, tokens.SESSION_AUDIENCE, {}, -10)):
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
         ) as other:
@@ -139,12 +139,12 @@ async def test_a_session_or_expired_token_is_no_confirmation_link(
     app: Any, client: httpx.AsyncClient
 ) -> None:
     email, _ = await sign_up(client)
-    secret = app.state.settings.secret_key
+    secret = app.state.services.settings.secret_key
     claims = {"sub": "1", "email": email}
     for token in (
-        auth.encode(secret, auth.SESSION_AUDIENCE, claims, 60),
-        auth.encode(secret, CONFIRM_AUDIENCE, claims, -10),
-        auth.encode("another secret that is 32 bytes long!", CONFIRM_AUDIENCE, claims, 60),
+        tokens.encode(secret, tokens.SESSION_AUDIENCE, claims, 60),
+        tokens.encode(secret, CONFIRM_AUDIENCE, claims, -10),
+        tokens.encode("another secret that is 32 bytes long!", CONFIRM_AUDIENCE, claims, 60),
     ):
         assert (await client.get(f"/emailconfirmationhtml/{token}")).status_code == 400
 
@@ -223,7 +223,7 @@ class Recorder:
 
     def __init__(self, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[str] = []
-        db = app.state.db
+        db = app.state.services.db
         for name in ("execute", "fetch_one", "fetch_val", "fetch_all"):
             monkeypatch.setattr(db, name, self._wrap(getattr(db, name)))
         hasher = app.state.services.hasher

@@ -8,21 +8,23 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import anyio.to_thread
 import httpx
 import pytest
 from aiobotocore.session import get_session
-from databases import Database
 from starlette.applications import Starlette
 
 import settings
-import storage
+from accounts.runtime import tile_store as make_store
 from routes import tiles
-from s3tiles import S3TileStore
+from services import tiles as storage
+from services.s3tiles import S3TileStore
+from services.tiles import LocalTileStore, StorageUnavailable, valid_name
 from sql import tile_jobs
-from storage import LocalTileStore, StorageUnavailable, make_store, valid_name
+from sql.pool import PooledDatabase
 from tests.servers import MotoServer
 
 SVG = (
@@ -284,17 +286,18 @@ class DownStore(LocalTileStore):
 
 
 @asynccontextmanager
-async def tiles_client(store: storage.TileStore, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+async def tiles_client(
+    store: storage.TileStore, db: PooledDatabase
+) -> AsyncIterator[httpx.AsyncClient]:
     app = Starlette(routes=tiles.routes)
-    app.state.tiles = store
-    app.state.db = db
+    app.state.services = SimpleNamespace(tiles=store, db=db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
 
 
 async def test_tile_route_serves_a_stored_tile_that_cannot_run_script(
-    tmp_path: Path, db: Database
+    tmp_path: Path, db: PooledDatabase
 ) -> None:
     store = LocalTileStore(tmp_path)
     await store.put(NAME, SVG)
@@ -325,7 +328,7 @@ async def test_tile_route_serves_a_stored_tile_that_cannot_run_script(
     ],
 )
 async def test_tile_route_answers_404_for_unknown_and_invalid_names(
-    tmp_path: Path, path: str, db: Database
+    tmp_path: Path, path: str, db: PooledDatabase
 ) -> None:
     (tmp_path / "secret_key").write_text("not a tile")
     (tmp_path / "x.txt").write_text("not a tile")
@@ -335,7 +338,7 @@ async def test_tile_route_answers_404_for_unknown_and_invalid_names(
 
 
 async def test_tile_route_serves_a_tile_still_waiting_for_a_store_that_is_down(
-    tmp_path: Path, db: Database
+    tmp_path: Path, db: PooledDatabase
 ) -> None:
     name = f"tile-{uuid.uuid4().hex[:12]}.svg"
     async with tiles_client(DownStore(tmp_path), db) as client:

@@ -7,32 +7,25 @@ from uuid import UUID
 
 import asyncpg
 
-import auth
-import mailer
-from accounts import (
-    AccountError,
-    Client,
-    Confirmation,
-    Services,
-    check_throttle,
-    normalise_email,
-    record,
-)
-from keys import MAX_LENGTH, key_problem
-from sql import email_changes, sessions, throttle, tile_jobs, users
+from accounts import checks, tokens
+from accounts.checks import AccountError, normalise_email
+from accounts.keys import MAX_LENGTH, key_problem
+from accounts.lifecycle import delete_account as delete_user
+from accounts.runtime import Client, Services
+from accounts.signup import Confirmation
+from sql import email_changes, sessions, throttle, users
 from sql.sessions import CurrentUser
 from sql.users import User
 
 NICKNAME = re.compile(r"[A-Za-z0-9_.-]{4,99}")
-CHANGE_AUDIENCE = "change-email"
 CHANGE_SECONDS = email_changes.HOURS * 3600
 WRONG_KEY = "That is not your current access key."
 
 
 async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
     """The account, once the current key is proven; attempts count towards the change limit."""
-    limit_key = f"change:{current.id}"
-    await check_throttle(svc.db, limit_key, svc.settings.limits.account_change)
+    limit_key = checks.change_key(current.id)
+    await checks.check_throttle(svc.db, limit_key, svc.settings.limits.account_change)
     await throttle.record(svc.db, limit_key)
     user = await users.by_id(svc.db, current.id)
     if user is None or not await svc.hasher.verify(user.key_hash, key[:MAX_LENGTH]):
@@ -66,14 +59,11 @@ async def change_key(
     if new_key != confirm_key:
         raise AccountError("The two new keys are not the same.", "confirmaccesskey")
     key_hash = await svc.hasher.hash(new_key)
-    async with svc.db.transaction():
+    async with svc.change() as work:
         await users.set_key_hash(svc.db, user.id, key_hash)
         ended = await sessions.delete_others(svc.db, user.id, current.session_id)
-        await mailer.queue(
-            svc.db, svc.settings.secret_key, "key_changed", user.email, {"nickname": user.nickname}
-        )
-        await record(svc, user.id, "key_changed", client)
-    svc.wake_mailer()
+        await work.email("key_changed", user.email, {"nickname": user.nickname})
+        await svc.log(user.id, "key_changed", client)
     return ended
 
 
@@ -86,26 +76,19 @@ async def request_email_change(
     user = await _checked_user(svc, current, key)
     if await users.email_taken(svc.db, new_email):
         raise AccountError("That address belongs to another account.", "email")
-    async with svc.db.transaction():
+    async with svc.change() as work:
         change_id = await email_changes.replace(svc.db, user.id, new_email)
         claims = {"sub": str(user.id), "cid": str(change_id), "email": new_email}
-        token = auth.encode(svc.settings.secret_key, CHANGE_AUDIENCE, claims, CHANGE_SECONDS)
-        await mailer.queue(
-            svc.db,
-            svc.settings.secret_key,
-            "email_change",
-            new_email,
-            {"nickname": user.nickname, "token": token},
+        token = tokens.encode(
+            svc.settings.secret_key, tokens.CHANGE_AUDIENCE, claims, CHANGE_SECONDS
         )
-        await mailer.queue(
-            svc.db,
-            svc.settings.secret_key,
+        await work.email("email_change", new_email, {"nickname": user.nickname, "token": token})
+        await work.email(
             "email_change_requested",
             user.email,
             {"nickname": user.nickname, "new_email": new_email},
         )
-        await record(svc, user.id, "email_change_requested", client)
-    svc.wake_mailer()
+        await svc.log(user.id, "email_change_requested", client)
     return new_email
 
 
@@ -117,7 +100,7 @@ async def confirm_email_change(
     svc: Services, token: str, client: Client
 ) -> tuple[Confirmation, int, UUID | None] | None:
     """None when the token is no email-change token; otherwise what following it did."""
-    claims = auth.decode(svc.settings.secret_key, CHANGE_AUDIENCE, token)
+    claims = tokens.decode(svc.settings.secret_key, tokens.CHANGE_AUDIENCE, token)
     if claims is None:
         return None
     try:
@@ -132,7 +115,7 @@ async def confirm_email_change(
     if user is None or not user.valid:
         return Confirmation.INVALID, 0, None
     try:
-        async with svc.db.transaction():
+        async with svc.change() as work:
             pending = await email_changes.take(svc.db, change_id)
             if pending is None or pending.user_id != user_id or pending.new_email != email:
                 return (
@@ -141,40 +124,24 @@ async def confirm_email_change(
                     None,
                 )
             await users.set_email(svc.db, user_id, email)
-            await mailer.queue(
-                svc.db,
-                svc.settings.secret_key,
-                "email_changed",
-                user.email,
-                {"nickname": user.nickname, "new_email": email},
+            await work.email(
+                "email_changed", user.email, {"nickname": user.nickname, "new_email": email}
             )
             session_id = await sessions.create(svc.db, user_id, client.ip, client.user_agent, False)
-            await record(svc, user_id, "email_changed", client)
+            await svc.log(user_id, "email_changed", client)
     except asyncpg.UniqueViolationError:
         return Confirmation.TAKEN, user_id, None
-    svc.wake_mailer()
     return Confirmation.FIRST, user_id, session_id
 
 
 async def end_other_sessions(svc: Services, current: CurrentUser, client: Client) -> int:
     async with svc.db.transaction():
         ended = await sessions.delete_others(svc.db, current.id, current.session_id)
-        await record(svc, current.id, "sessions_ended", client)
+        await svc.log(current.id, "sessions_ended", client)
     return ended
 
 
 async def delete_account(svc: Services, current: CurrentUser, key: str) -> None:
-    """Rows go in one transaction with the goodbye email and the queued tile removal; the security
-    log goes with them, leaving one anonymous line that an account was deleted."""
+    """The account goes once its key is proven (see accounts.lifecycle)."""
     user = await _checked_user(svc, current, key)
-    async with svc.db.transaction():
-        await mailer.queue(
-            svc.db, svc.settings.secret_key, "goodbye", user.email, {"nickname": user.nickname}
-        )
-        await tile_jobs.drop_puts(svc.db, user.tile)
-        job = await tile_jobs.add(svc.db, "delete", user.tile)
-        await throttle.clear(svc.db, f"change:{user.id}")
-        await users.delete(svc.db, user.id)
-        await record(svc, None, "account_deleted", None)
-    svc.wake_mailer()
-    await svc.tile_worker.now(job)
+    await delete_user(svc, user)

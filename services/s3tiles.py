@@ -12,7 +12,13 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storage import CACHE_CONTROL, CONTENT_TYPE, S3_DEADLINE, StorageUnavailable, checked_name
+from services.tiles import (
+    CACHE_CONTROL,
+    CONTENT_TYPE,
+    S3_DEADLINE,
+    StorageUnavailable,
+    checked_name,
+)
 
 MISSING_CODES = frozenset({"NoSuchKey", "404"})
 # A read serves a request (/tiles/...): it gives up sooner, and the page falls back.

@@ -5,21 +5,12 @@ from __future__ import annotations
 import re
 from uuid import UUID
 
-import auth
-import mailer
-from accounts import (
-    AccountError,
-    Client,
-    Services,
-    check_throttle,
-    login_account_key,
-    normalise_email,
-    record,
-)
-from keys import generate_code, key_problem
+from accounts import checks, tokens
+from accounts.checks import AccountError, normalise_email
+from accounts.keys import generate_code, key_problem
+from accounts.runtime import Client, Services
 from sql import resets, sessions, throttle, users
 
-RESET_AUDIENCE = "reset-key"
 RESET_SECONDS = 10 * 60
 CODE = re.compile(r"[0-9]{6}")
 CODE_FAILED = "That code is wrong or has expired. Ask for a new one."
@@ -27,7 +18,7 @@ CODE_FAILED = "That code is wrong or has expired. Ask for a new one."
 
 def reset_id_of(svc: Services, token: str) -> UUID | None:
     """The request a reset link names, while its signature and lifetime hold."""
-    claims = auth.decode(svc.settings.secret_key, RESET_AUDIENCE, token)
+    claims = tokens.decode(svc.settings.secret_key, tokens.RESET_AUDIENCE, token)
     try:
         return UUID(str(claims["rid"])) if claims else None
     except (KeyError, ValueError):
@@ -45,9 +36,9 @@ async def request_reset(svc: Services, raw_email: str, client: Client) -> str:
     email = normalise_email(raw_email)
     limits = svc.settings.limits
     ip_key, address_key = f"forgot:ip:{client.ip}", f"forgot:address:{email.lower()}"
-    await check_throttle(svc.db, ip_key, limits.forgot_ip)
-    await check_throttle(svc.db, address_key, limits.forgot_address_minute)
-    await check_throttle(svc.db, address_key, limits.forgot_address_hour)
+    await checks.check_throttle(svc.db, ip_key, limits.forgot_ip)
+    await checks.check_throttle(svc.db, address_key, limits.forgot_address_minute)
+    await checks.check_throttle(svc.db, address_key, limits.forgot_address_hour)
     await throttle.record(svc.db, ip_key)
     await throttle.record(svc.db, address_key)
     found = await users.by_email(svc.db, email)
@@ -55,23 +46,20 @@ async def request_reset(svc: Services, raw_email: str, client: Client) -> str:
     user_id = user.id if user is not None else None
     code = generate_code()
     code_hash = await svc.hasher.hash(code)
-    async with svc.db.transaction():
+    async with svc.change() as work:
         await resets.forget_user(svc.db, user_id)
         reset_id = await resets.create(svc.db, user_id, code_hash, RESET_SECONDS)
-        token = auth.encode(
-            svc.settings.secret_key, RESET_AUDIENCE, {"rid": str(reset_id)}, RESET_SECONDS
+        token = tokens.encode(
+            svc.settings.secret_key, tokens.RESET_AUDIENCE, {"rid": str(reset_id)}, RESET_SECONDS
         )
         if user is not None:
-            await mailer.queue(
-                svc.db,
-                svc.settings.secret_key,
+            await work.email(
                 "forgot_key",
                 user.email,
                 {"nickname": user.nickname, "token": token},
                 {"code": code},
             )
-        await record(svc, user_id, "reset_requested", client)
-    svc.wake_mailer()
+        await svc.log(user_id, "reset_requested", client)
     return token
 
 
@@ -106,16 +94,13 @@ async def reset_key(
     if await svc.hasher.verify(user.key_hash, new_key):
         raise AccountError("The new key must differ from the current one.", "newaccesskey")
     key_hash = await svc.hasher.hash(new_key)
-    async with svc.db.transaction():
+    async with svc.change() as work:
         if not await resets.mark_used(svc.db, reset_id):
             raise AccountError(CODE_FAILED, "otp")
         await users.set_key_hash(svc.db, user.id, key_hash)
         await users.confirm(svc.db, user.id, user.email)
-        await throttle.clear(svc.db, login_account_key(user.email))
+        await throttle.clear(svc.db, checks.login_account_key(user.email))
         await sessions.delete_all(svc.db, user.id)
-        await record(svc, user.id, "reset_done", client)
-        await mailer.queue(
-            svc.db, svc.settings.secret_key, "key_reset", user.email, {"nickname": user.nickname}
-        )
-    svc.wake_mailer()
+        await svc.log(user.id, "reset_done", client)
+        await work.email("key_reset", user.email, {"nickname": user.nickname})
     return user.email

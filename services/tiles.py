@@ -11,8 +11,6 @@ from typing import Protocol
 
 import anyio.to_thread
 
-from settings import Settings
-
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,58}\.svg")
 CONTENT_TYPE = "image/svg+xml"
 CACHE_CONTROL = "public, max-age=86400"
@@ -101,17 +99,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-
-
-def make_store(settings: Settings) -> TileStore:
-    """S3 when a bucket is set; aiobotocore is imported only then (start-up time and memory)."""
-    if settings.s3_bucket:
-        from s3tiles import S3TileStore
-
-        return S3TileStore(
-            settings.s3_bucket,
-            endpoint_url=settings.s3_endpoint_url,
-            region=settings.aws_region,
-            public_base_url=settings.tiles_base_url,
-        )
-    return LocalTileStore(settings.data_dir / "tiles")

@@ -1,11 +1,13 @@
-"""The PostgreSQL connection: the embedded server when none is configured, the pool, migrations."""
+"""The PostgreSQL pool: the embedded server when none is configured, and the one module that
+reaches into `databases` (pinned to PINNED_DATABASES, which tests/test_pool.py checks)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import contextlib
 import logging
 import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,7 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
-MIGRATION_LOCK = 7_242_017
+PINNED_DATABASES = "0.9.0"
 # What "the database is away" looks like: no route, a refused or dropped connection, a timeout,
 # a server shutting down or starting up (57P01, 57P03...), or one with no connection slot left.
 # A connection cut while idle may first answer its next query with asyncpg's "another operation
@@ -36,8 +37,6 @@ UNAVAILABLE = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
 )
-# Migrations may wait for another worker's lock and run long statements: no query timeout.
-MIGRATION_TIMEOUT = 3600.0
 
 
 @dataclass
@@ -193,12 +192,18 @@ class PooledDatabase(Database):
     def transaction(self, *, force_rollback: bool = False, **kwargs: Any) -> Transaction:
         return _Transaction(self.connection, force_rollback=force_rollback, **kwargs)
 
-    def pooled(self) -> Any:
-        """A connection straight from asyncpg's pool (`async with db.pooled() as conn`), outside
-        any transaction of the task, for the queries every page makes: it skips the bookkeeping
-        of `databases` (about 20 µs a query) and waits for a free slot no longer than the rest."""
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        """The asyncpg connection a query runs on: the task's own while it holds one (inside
+        `transaction()`), else one straight from the pool, which skips the bookkeeping of
+        `databases` (about 20 µs a query) and waits for a free slot no longer than the rest."""
+        held: Any = self._connection
+        if held is not None and held._connection_counter > 0:
+            yield held.raw_connection
+            return
         backend: Any = self._backend
-        return backend._pool.acquire(timeout=backend.acquire_timeout)
+        async with backend._pool.acquire(timeout=backend.acquire_timeout) as connection:
+            yield connection
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -206,7 +211,7 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     (the migration lock is released explicitly), and an open transaction is still rolled back."""
 
 
-def database(connection: Connection, settings: Settings, **pool: Any) -> Database:
+def database(connection: Connection, settings: Settings, **pool: Any) -> PooledDatabase:
     """The pool: every wait (connect, free slot, query) bounded by DB_TIMEOUT, so a database that
     is down or hung turns into a prompt 503 rather than a request that hangs."""
     options: dict[str, Any] = {
@@ -221,39 +226,3 @@ def database(connection: Connection, settings: Settings, **pool: Any) -> Databas
         options["host"] = connection.socket_dir
     options.update(pool)
     return PooledDatabase(connection.url, acquire_timeout=settings.db_timeout, **options)
-
-
-def pending(applied: set[str]) -> list[Path]:
-    return [p for p in sorted(MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql")) if p.name not in applied]
-
-
-async def migrate(db: Database) -> list[str]:
-    """Apply each migration once, in order, under an advisory lock so workers may start together."""
-    done: list[str] = []
-    async with db.connection() as conn:
-        raw = conn.raw_connection
-        wait = MIGRATION_TIMEOUT
-        await raw.execute("select pg_advisory_lock($1)", MIGRATION_LOCK, timeout=wait)
-        try:
-            await raw.execute(
-                "create table if not exists public.schema_migration ("
-                " name text primary key, checksum text not null,"
-                " applied_at timestamptz not null default now())",
-                timeout=wait,
-            )
-            rows = await raw.fetch("select name from public.schema_migration", timeout=wait)
-            for path in pending({r["name"] for r in rows}):
-                text = path.read_text()
-                async with raw.transaction():
-                    await raw.execute(text, timeout=wait)
-                    await raw.execute(
-                        "insert into public.schema_migration (name, checksum) values ($1, $2)",
-                        path.name,
-                        hashlib.sha256(text.encode()).hexdigest(),
-                        timeout=wait,
-                    )
-                log.info("applied migration %s", path.name)
-                done.append(path.name)
-        finally:
-            await raw.execute("select pg_advisory_unlock($1)", MIGRATION_LOCK, timeout=wait)
-    return done

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from string import Template
 from xml.sax.saxutils import escape
 
+from sql import namer
+from sql.pool import PooledDatabase
+
 WORD = re.compile(r"[a-z]{3,12}")
 HEX = re.compile(r"#[0-9a-f]{6}")
 PLACEHOLDERS = frozenset({"title", "c1", "c2", "c3", "c4", "c5"})
@@ -91,3 +94,13 @@ def accent_colours(palette: tuple[Colour, ...], main: str) -> list[str]:
         if extra != main and extra not in picked:
             picked.append(extra)
     return picked
+
+
+async def load_namer(db: PooledDatabase) -> Namer:
+    """Read every table once; the Namer checks the data as it is built."""
+    return Namer(
+        adjectives=await namer.adjectives(db),
+        animals=await namer.animals(db),
+        colours=tuple(Colour(name, hex_) for name, hex_ in await namer.colours(db)),
+        templates=await namer.templates(db),
+    )

@@ -1,23 +1,41 @@
-"""Answering a request: page or fragment, flash messages, redirects, the client's address."""
+"""Answering a request: page or fragment, flash messages, redirects, error pages."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from middleware import session_of
+from web.session import session_of
 
-ROOT = Path(__file__).parent
+ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 VARY = "HX-Request, HX-Request-Type"
+
+
+@dataclass(frozen=True)
+class Site:
+    """What templates know of the configuration: never the settings object, never a secret."""
+
+    name: str
+    base_url: str
+    development: bool
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """The request as templates see it: its URL, not the app behind it."""
+
+    url: URL
 
 
 @cache
@@ -25,6 +43,31 @@ def static_url(path: str) -> str:
     """A content-hashed URL, so static files can be cached for a year."""
     digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
     return f"/static/{path}?v={digest}"
+
+
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device(user_agent: str) -> str:
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (user_agent[:40] or "Unknown device")
 
 
 def environment(auto_reload: bool) -> Environment:
@@ -42,6 +85,12 @@ def environment(auto_reload: bool) -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static_url"] = static_url
+    env.globals["device"] = device
+    return env
+
+
+def templates(request: Request) -> Environment:
+    env: Environment = request.app.state.templates
     return env
 
 
@@ -66,18 +115,25 @@ def take_flashes(request: Request) -> list[tuple[str, str]]:
     return flashes
 
 
+def tile_url(request: Request) -> Callable[[str], str]:
+    """The URL of a user's tile: on the site, or under TILES_BASE_URL."""
+    url: Callable[[str], str] = request.app.state.tile_url
+    return url
+
+
 def context(request: Request, **values: Any) -> dict[str, Any]:
-    """What every template sees: the request, its user, its CSRF token, its consent policy."""
+    """What every template sees: the request, its user, its CSRF token, its consent policy, the
+    site (name, base URL, flags) and the tile URLs."""
     state = request.state
     session = session_of(request)
     return {
-        "request": request,
+        "request": RequestView(request.url),
         "user": getattr(state, "user", None),
         "csrf_token": session.csrf_token,
         "policy": getattr(state, "policy", None),
         "take_flashes": lambda: take_flashes(request),
-        "settings": request.app.state.settings,
-        "tile_url": request.app.state.tiles.url,
+        "site": request.app.state.site,
+        "tile_url": tile_url(request),
         **values,
     }
 
@@ -93,7 +149,7 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The whole page, or to an htmx partial request the fragment plus out-of-band parts."""
-    env: Environment = request.app.state.templates
+    env = templates(request)
     ctx = context(request, **(values or {}))
     if fragment is not None and wants_fragment(request):
         parts = [env.get_template(fragment).render(ctx)]
@@ -121,16 +177,6 @@ def local_path(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return default
     return target
-
-
-def client_ip(request: Request) -> str:
-    hops = request.app.state.settings.trusted_proxy_count
-    if hops:
-        forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
-        forwarded = [h for h in forwarded if h]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.client.host if request.client else "unknown"
 
 
 ERROR_TITLES = {

@@ -1,0 +1,57 @@
+"""What rules check first, and how they say no: the address, the throttles, the errors."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from sql import throttle
+from sql.pool import PooledDatabase
+
+MAX_EMAIL = 254
+
+
+class AccountError(Exception):
+    """A rule said no: the message is for the person, the field for the form."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Throttled(Exception):
+    """Too many attempts: the caller may try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:.0f}s")
+        self.retry_after = int(retry_after + 0.999)
+
+
+def normalise_email(raw: str) -> str:
+    raw = raw.strip()
+    if not raw:
+        raise AccountError("Enter your email address.", "email")
+    if len(raw) > MAX_EMAIL:
+        raise AccountError(f"An email address has at most {MAX_EMAIL} characters.", "email")
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise AccountError("Enter a valid email address, like name@example.com.", "email") from None
+
+
+async def check_throttle(db: PooledDatabase, key: str, limit: tuple[int, int]) -> None:
+    """Raise Throttled when `key` has had its `count` attempts in the last `seconds`."""
+    count, seconds = limit
+    hits, wait = await throttle.recent(db, key, seconds)
+    if hits >= count:
+        raise Throttled(wait)
+
+
+def login_account_key(email: str) -> str:
+    """The throttle key counting failed logins for one address."""
+    return f"login:account:{email.strip().lower()}"
+
+
+def change_key(user_id: int) -> str:
+    """The throttle key counting the attempts to change an account (they need the key)."""
+    return f"change:{user_id}"

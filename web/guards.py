@@ -1,0 +1,130 @@
+"""Who is asking: the client, the logged-in user (the JWT in the session cookie and its session
+row), the page guards; and the app's services, the one way a route reaches the database."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from urllib.parse import quote
+from uuid import UUID
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from accounts import tokens
+from accounts.runtime import Client, Services
+from sql import sessions
+from sql.sessions import CurrentUser
+from web.render import flash, redirect, render
+from web.session import session_of
+
+SESSION_SECONDS = sessions.REMEMBER_DAYS * 24 * 3600
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def client_ip(request: Request) -> str:
+    """The socket's address, or the one TRUSTED_PROXY_COUNT hops back in X-Forwarded-For."""
+    hops = services(request).settings.trusted_proxy_count
+    if hops:
+        forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+        forwarded = [h for h in forwarded if h]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.client.host if request.client else "unknown"
+
+
+def client_of(request: Request) -> Client:
+    return Client(client_ip(request), request.headers.get("user-agent", "")[:512])
+
+
+def start_session(request: Request, user_id: int, session_id: UUID, remember: bool) -> None:
+    secret = services(request).settings.secret_key
+    claims = {"sub": str(user_id), "sid": str(session_id)}
+    token = tokens.encode(secret, tokens.SESSION_AUDIENCE, claims, SESSION_SECONDS)
+    session = session_of(request)
+    session.set("t", token)
+    session.set("r", remember)
+
+
+def end_session(request: Request) -> None:
+    session = session_of(request)
+    session.drop("t")
+    session.drop("r")
+
+
+async def current_user(request: Request) -> CurrentUser | None:
+    """Resolve the cookie into a user with one query; anything wrong makes a guest and clears it."""
+    session = session_of(request)
+    token = session.get("t")
+    if not token:
+        return None
+    svc = services(request)
+    claims = tokens.decode(svc.settings.secret_key, tokens.SESSION_AUDIENCE, str(token))
+    user = None
+    if claims is not None:
+        try:
+            user_id, session_id = int(claims["sub"]), UUID(str(claims["sid"]))
+        except (KeyError, ValueError):
+            pass
+        else:
+            user = await sessions.resolve(svc.db, user_id, session_id)
+    if user is None:
+        end_session(request)
+    return user
+
+
+def _login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/auth/login?next={quote(target, safe='/')}"
+
+
+def login_required(endpoint: Endpoint) -> Endpoint:
+    @wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        if request.state.user is None:
+            flash(request, "Please log in to see that page.", "info")
+            return redirect(request, _login_url(request))
+        return await endpoint(request)
+
+    return guarded
+
+
+def confirmation_required(endpoint: Endpoint) -> Endpoint:
+    @login_required
+    @wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        if not request.state.user.confirmed:
+            return render(request, "templates/auth/confirm_needed.html", status=403)
+        return await endpoint(request)
+
+    return guarded
+
+
+def guest_only(endpoint: Endpoint) -> Endpoint:
+    @wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        if request.state.user is not None:
+            return redirect(request, "/")
+        return await endpoint(request)
+
+    return guarded
+
+
+def local_only(request: Request) -> None:
+    """The development pages: 404 outside development, to anyone but this machine, via a proxy."""
+    host = request.client.host if request.client else ""
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    development = request.app.state.site.development
+    if not development or not local or request.headers.get("x-forwarded-for"):
+        raise HTTPException(404)

@@ -1,0 +1,51 @@
+"""Per-request state: the current user and the cookie policy (the original's codes: 1 essential
+only, 3 with analysis), and the 503 when the database is away."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sql.pool import UNAVAILABLE
+from web.guards import current_user
+from web.render import error_page
+
+RETRY_AFTER = "5"
+POLICY_COOKIE = "cookie_policy"
+ESSENTIAL_ONLY = 1
+WITH_ANALYSIS = 3
+YEAR = 365 * 24 * 3600
+
+
+def policy_of(request: Request) -> int | None:
+    value = request.cookies.get(POLICY_COOKIE, "")
+    return int(value) if value in ("0", "1", "2", "3") else None
+
+
+class RequestStateMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        request.state.user = None
+        request.state.policy = policy_of(request)
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            request.state.user = await current_user(request)
+            await self.app(scope, receive, watch)
+        except UNAVAILABLE:
+            if started:
+                raise
+            request.state.user = None
+            response = error_page(request, 503, {"Retry-After": RETRY_AFTER})
+            await response(scope, receive, send)
