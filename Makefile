@@ -26,7 +26,7 @@ $(VENV)/.uv-$(UV_VERSION):
 # Exactly what uv.lock holds, dev extras included (hashes checked); any other package is
 # removed, save pip and uv themselves.
 $(VENV)/.installed: pyproject.toml uv.lock $(VENV)/.uv-$(UV_VERSION)
-	$(UV) sync --locked --extra dev --python $(BIN)/python \
+	$(UV) sync --locked --compile-bytecode --extra dev --python $(BIN)/python \
 	  || { echo "If uv.lock no longer matches pyproject.toml, run: make lock"; exit 1; }
 	$(BIN)/python -c "import starlette, databases, pgserver, aiobotocore, moto, playwright"
 	touch $@
