@@ -30,7 +30,7 @@ async def signup(request: Request) -> Response:
             request, page, {**values, "error": exc.message}, fragment=fragment, status=422
         )
     except Throttled as exc:
-        return throttled(request, exc, page, fragment, {**values})
+        return throttled(request, exc, page, fragment, values)
     guards.start_session(request, account.user_id, account.session_id, remember=False)
     request.state.user = await guards.current_user(request)
     return render(

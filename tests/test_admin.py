@@ -9,7 +9,7 @@ import sys
 import httpx
 
 from tests.accounts_helpers import log_in, sign_up
-from tests.servers import ROOT, app_env
+from tests.servers import ROOT, Mailbox, app_env
 
 
 def admin(database_url: str, *args: str) -> str:
@@ -37,8 +37,8 @@ async def test_operator_disables_and_enables_an_account(
     assert (await log_in(client, email, key)).status_code == 303
 
 
-async def test_operator_deletes_an_account_and_its_tile(
-    client: httpx.AsyncClient, database_url: str
+async def test_operator_deletes_an_account_its_tile_and_says_goodbye(
+    client: httpx.AsyncClient, database_url: str, mailbox: Mailbox
 ) -> None:
     email, key = await sign_up(client)
     tile = (await client.get("/auth/userprofile")).text.split('src="/tiles/', 1)[1].split('"')[0]
@@ -47,3 +47,4 @@ async def test_operator_deletes_an_account_and_its_tile(
     assert (await client.get(f"/tiles/{tile}")).status_code == 404
     assert email not in admin(database_url, "list")
     assert (await log_in(client, email, key)).status_code == 422
+    await mailbox.wait_for(email, "Goodbye")
