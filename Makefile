@@ -52,7 +52,8 @@ $(VENDOR)/.installed: node_modules/.package-lock.json
 	touch $@
 
 run: setup
-	APP_ENV=$${APP_ENV:-development} $(BIN)/uvicorn app:app --reload --host 127.0.0.1 --port 8000
+	@echo "Open http://localhost:8000 (BASE_URL: passkeys need a host name, not 127.0.0.1)"
+	APP_ENV=$${APP_ENV:-development} $(BIN)/uvicorn app:app --reload --host 127.0.0.1 --port 8000 --no-proxy-headers
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

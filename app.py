@@ -21,6 +21,7 @@ from routes import album, auth, consent, devoutbox, gallery, pages, profile, rec
 from settings import Settings
 from web.guard import GuardMiddleware
 from web.headers import CachedStatic, GZip, SecurityHeadersMiddleware
+from web.hosts import AllowedHostsMiddleware
 from web.render import STATIC, Site, environment, error_page
 from web.session import SessionCookieMiddleware
 from web.state import RequestStateMiddleware
@@ -78,6 +79,7 @@ def create_app(config: Settings | None = None) -> Starlette:
                 # The trailing slash makes it a prefix: without it CSP allows that one URL only.
                 img_sources=f" {config.tiles_base_url}/" if config.tiles_base_url else "",
             ),
+            Middleware(AllowedHostsMiddleware, allowed=config.allowed_hosts),
             Middleware(SessionCookieMiddleware, secret_key=config.secret_key, secure=config.https),
             Middleware(RequestStateMiddleware),
             Middleware(GuardMiddleware, base_url=config.base_url, refuse=refuse),

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from services.delivery import MAILER_AUDIENCE, Smtp
 from services.letters import Letter, Renderer
-from settings import MIN_SECRET_BYTES, SettingsError
+from settings import MIN_SECRET_BYTES, SettingsError, check_url, smtp_starttls_required
 from sql.pool import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class MailerConfig:
     database_url: str
     sites: Mapping[str, Path]
     mail_from: str = "Minimal+User <no-reply@localhost>"
+    production: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> MailerConfig:
@@ -69,10 +70,9 @@ class MailerConfig:
         secret = env["MAILER_SECRET"]
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(f"MAILER_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
-        if urlsplit(env["SMTP_URL"]).scheme not in ("smtp", "smtps"):
-            raise SettingsError("SMTP_URL must look like smtp://host:port or smtps://host:port")
-        if urlsplit(env["DATABASE_URL"]).scheme not in ("postgresql", "postgres"):
-            raise SettingsError("DATABASE_URL must look like postgresql://user@host/db")
+        production = env.get("APP_ENV", "production") == "production"
+        smtp_starttls_required(env["SMTP_URL"], production)
+        check_url(env["DATABASE_URL"], "DATABASE_URL", ("postgresql", "postgres"))
         sites: dict[str, Path] = {}
         for pair in env.get("MAILER_SITES", "minimal-user=templates/emails").split(","):
             site, _, folder = pair.strip().partition("=")
@@ -82,7 +82,7 @@ class MailerConfig:
             if not sites[site].is_dir():
                 raise SettingsError(f"the templates folder of {site} is missing: {sites[site]}")
         mail_from = env.get("MAIL_FROM") or cls.mail_from
-        return cls(secret, env["SMTP_URL"], env["DATABASE_URL"], sites, mail_from)
+        return cls(secret, env["SMTP_URL"], env["DATABASE_URL"], sites, mail_from, production)
 
 
 def database_for(url: str) -> Database:
@@ -106,7 +106,9 @@ class Mailer:
         self.config = config
         self.db = database_for(config.database_url)
         self.smtp = {
-            site: Smtp(config.smtp_url, config.mail_from, Renderer(folder))
+            site: Smtp(
+                config.smtp_url, config.mail_from, Renderer(folder), production=config.production
+            )
             for site, folder in config.sites.items()
         }
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
 MIN_SECRET_BYTES = 32
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
+_PORT = re.compile(r"(?::[0-9]{0,5})?")
+_SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:password|passwd|pass|pwd|secret|token|key)=)[^&;#]*")
 
 
 class SettingsError(RuntimeError):
@@ -29,6 +35,8 @@ class Limits:
     forgot_ip: tuple[int, int] = (20, 60)
     resend_confirmation: tuple[int, int] = (1, 180)
     account_change: tuple[int, int] = (5, 60)
+    email_change_account: tuple[int, int] = (3, 3600)
+    mail_address: tuple[int, int] = (3, 3600)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Settings:
     database_url: str | None
     secret_key: str
     base_url: str
+    allowed_hosts: frozenset[str]
     smtp_url: str | None
     mail_from: str
     mailer_url: str | None
@@ -90,11 +99,113 @@ def _secret_from(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _url(value: str, name: str, schemes: tuple[str, ...]) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.hostname:
-        raise SettingsError(f"{name} must look like {schemes[0]}://host:port, not {value!r}")
-    return value
+def redact(url: str) -> str:
+    """The URL with its password (and any password-like query value) replaced by ***, fit for a
+    message or a log. It expects nothing of the URL: one that does not parse is redacted too."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.partition(':')[0]}:***@{host}"
+    elif not at:
+        # No "@": "user:secret" with its host forgotten looks like a host with a port.
+        end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+        name, colon, port = rest[:end].partition(":")
+        if colon and not name.startswith("[") and not (port.isdecimal() and len(port) <= 5):
+            rest = f"{name}:***{rest[end:]}"
+    return _SECRET_PARAMETER.sub(r"\1***", f"{scheme}{separator}{rest}")
+
+
+def _split(value: str) -> SplitResult | None:
+    """urlsplit, or None for a URL it cannot take apart (a broken IPv6 address, a port that is
+    not a number): its ValueError would quote a piece of the URL, perhaps of its password."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        return None
+    return parts
+
+
+def check_url(value: str, name: str, schemes: tuple[str, ...]) -> SplitResult:
+    """The URL's parts, or a SettingsError that names the variable and never its password."""
+    parts = _split(value)
+    if parts is None or parts.scheme not in schemes or not parts.hostname:
+        raise SettingsError(
+            f"{name} must look like {schemes[0]}://host:port, not {redact(value)!r}"
+        )
+    return parts
+
+
+def hostname_of(authority: str) -> str | None:
+    """The host of a Host header or an ALLOWED_HOSTS entry: lower case, without its port, its
+    trailing dot or an IPv6 address's brackets; None when it is no host name at all."""
+    value = authority.strip().lower()
+    if len(value) > 260 or not value.isascii():
+        return None
+    if value.startswith("["):
+        address, bracket, port = value[1:].partition("]")
+        try:
+            host = str(ipaddress.IPv6Address(address)) if bracket else ""
+        except ValueError:
+            return None
+    else:
+        host, colon, port = value.partition(":")
+        host, port = host.removesuffix("."), colon + port
+        if not _HOST_NAME.fullmatch(host):
+            return None
+    return host if host and _PORT.fullmatch(port) else None
+
+
+def _allowed_hosts(env: Mapping[str, str], base_url: str, local: bool) -> frozenset[str]:
+    """ALLOWED_HOSTS, with BASE_URL's host always; in development and test also loopback."""
+    hosts = {hostname_of(urlsplit(base_url).netloc.rpartition("@")[2]) or ""}
+    for entry in filter(None, (e.strip() for e in env.get("ALLOWED_HOSTS", "").split(","))):
+        bare_ipv6 = entry.count(":") > 1 and not entry.startswith("[")
+        host = hostname_of(f"[{entry}]" if bare_ipv6 else entry)
+        if host is None:
+            raise SettingsError(f"ALLOWED_HOSTS lists host names, and {entry[:80]!r} is not one")
+        hosts.add(host)
+    if local:
+        hosts |= LOOPBACK_HOSTS
+    return frozenset(hosts - {""})
+
+
+def smtp_starttls_required(url: str, production: bool) -> bool:
+    """Checks SMTP_URL; True when mail must not go out unless the server offers STARTTLS: asked
+    with ?starttls=required, and implied by a password on smtp:// in production."""
+    parts = check_url(url, "SMTP_URL", ("smtp", "smtps"))
+    options = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(options.keys() - {"starttls"})
+    if unknown:
+        raise SettingsError(f"SMTP_URL has an unknown parameter {unknown[0][:40]!r}: only starttls")
+    if "starttls" not in options:
+        return production and parts.scheme == "smtp" and parts.password is not None
+    if options["starttls"] != ["required"]:
+        raise SettingsError("SMTP_URL's starttls parameter can only be starttls=required")
+    if parts.scheme != "smtp":
+        raise SettingsError(
+            "SMTP_URL: starttls=required is for smtp://; smtps:// is TLS throughout"
+        )
+    return True
+
+
+def _check_mailer_url(url: str, production: bool) -> None:
+    """In production the mailer is reached over https, or plain http on this machine or a
+    private network: the signed token it is sent carries access keys and codes."""
+    parts = check_url(url, "MAILER_URL", ("http", "https"))
+    if not production or parts.scheme == "https" or parts.hostname == "localhost":
+        return
+    try:
+        private = ipaddress.ip_address(parts.hostname or "").is_private
+    except ValueError:
+        private = False
+    if not private:
+        raise SettingsError(
+            "MAILER_URL must be https:// in production (the messages carry access keys), unless"
+            " its host is loopback or a private-range IP address"
+        )
 
 
 def _number(env: Mapping[str, str], name: str, default: str) -> float:
@@ -146,15 +257,17 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 
     database_url = env.get("DATABASE_URL") or None
     if database_url:
-        _url(database_url, "DATABASE_URL", ("postgresql", "postgres"))
-    base_url = _url(env.get("BASE_URL", "http://127.0.0.1:8000"), "BASE_URL", ("http", "https"))
+        check_url(database_url, "DATABASE_URL", ("postgresql", "postgres"))
+    base_url = env.get("BASE_URL", "http://localhost:8000")
+    check_url(base_url, "BASE_URL", ("http", "https"))
+    allowed_hosts = _allowed_hosts(env, base_url, local=not production)
     smtp_url = env.get("SMTP_URL") or None
     if smtp_url:
-        _url(smtp_url, "SMTP_URL", ("smtp", "smtps"))
+        smtp_starttls_required(smtp_url, production)
     mailer_url = env.get("MAILER_URL") or None
     mailer_secret = env.get("MAILER_SECRET") or None
     if mailer_url:
-        _url(mailer_url, "MAILER_URL", ("http", "https"))
+        _check_mailer_url(mailer_url, production)
         if not mailer_secret or len(mailer_secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(
                 f"MAILER_SECRET of {MIN_SECRET_BYTES} bytes or more goes with MAILER_URL"
@@ -174,6 +287,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         secret_key=secret_key,
         base_url=base_url.rstrip("/"),
+        allowed_hosts=allowed_hosts,
         smtp_url=smtp_url,
         mail_from=env.get("MAIL_FROM", "Minimal+User <no-reply@localhost>"),
         mailer_url=mailer_url,

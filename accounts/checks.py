@@ -20,11 +20,13 @@ class AccountError(Exception):
 
 
 class Throttled(Exception):
-    """Too many attempts: the caller may try again after `retry_after` seconds."""
+    """Too many attempts: the caller may try again after `retry_after` seconds. `locked` says
+    the limit is the account's own (wrong keys), which proving the mailbox lifts."""
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, locked: bool = False) -> None:
         super().__init__(f"retry after {retry_after:.0f}s")
         self.retry_after = int(retry_after + 0.999)
+        self.locked = locked
 
 
 def normalise_email(raw: str) -> str:
@@ -39,12 +41,16 @@ def normalise_email(raw: str) -> str:
         raise AccountError("Enter a valid email address, like name@example.com.", "email") from None
 
 
-async def check_throttle(db: PooledDatabase, key: str, limit: tuple[int, int]) -> None:
-    """Raise Throttled when `key` has had its `count` attempts in the last `seconds`."""
+async def take_slot(
+    db: PooledDatabase, key: str, limit: tuple[int, int], locked: bool = False
+) -> int:
+    """Take this attempt's slot, before any work; Throttled when `key` has had its `count`
+    attempts in the last `seconds`. Returns how many attempts the window now holds."""
     count, seconds = limit
-    hits, wait = await throttle.recent(db, key, seconds)
-    if hits >= count:
-        raise Throttled(wait)
+    hits, wait = await throttle.take(db, key, count, seconds)
+    if not hits:
+        raise Throttled(wait, locked)
+    return hits
 
 
 def login_account_key(email: str) -> str:
@@ -55,3 +61,9 @@ def login_account_key(email: str) -> str:
 def change_key(user_id: int) -> str:
     """The throttle key counting the attempts to change an account (they need the key)."""
     return f"change:{user_id}"
+
+
+def mail_address_key(email: str) -> str:
+    """The throttle key counting the emails that people, not the site, make us send to an
+    address (confirmation resends, email changes): no mail cannon."""
+    return f"mail:address:{email.strip().lower()}"

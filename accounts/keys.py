@@ -8,8 +8,10 @@ import os
 import secrets
 import string
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,6 +22,8 @@ GENERATED_LENGTH = 12
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 COMMON_LISTS = ("passwords",)
+HASH_QUEUE = 32
+T = TypeVar("T")
 
 
 def generate_key() -> str:
@@ -59,26 +63,42 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
+class HasherBusy(Exception):
+    """The hash queue of this process is full: the caller should answer 503 with Retry-After."""
+
+    retry_after = 2
+
+
 class Hasher:
     """argon2id with the configured cost, in one low-priority thread: one hash at a time per
-    process, so logins never take every core from the pages."""
+    process, so logins never take every core from the pages. At most `queue` hashes wait or
+    run at once; beyond that a flood is refused at once instead of stalling every login."""
 
-    def __init__(self, memory_kib: int, time_cost: int) -> None:
+    def __init__(self, memory_kib: int, time_cost: int, queue: int = HASH_QUEUE) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
         self._dummy = self.hasher.hash(secrets.token_hex(16))
         self._thread = ThreadPoolExecutor(1, "argon2", initializer=_lower_priority)
+        self.queue = queue
+        self.waiting = 0
+
+    async def _run(self, work: Callable[[str, str], T], hashed: str, key: str) -> T:
+        if self.waiting >= self.queue:
+            raise HasherBusy
+        self.waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, work, hashed, key)
+        finally:
+            self.waiting -= 1
 
     async def hash(self, key: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self.hasher.hash, key)
+        return await self._run(lambda _, k: self.hasher.hash(k), "", key)
 
     async def verify(self, hashed: str | None, key: str) -> bool:
         """Checks the key; with no hash it checks a dummy one, so both paths take the same time."""
         if hashed is None:
             hashed = self._dummy
             key = key + "\x00unknown"
-        return await asyncio.get_running_loop().run_in_executor(
-            self._thread, self._verify, hashed, key
-        )
+        return await self._run(self._verify, hashed, key)
 
     def _verify(self, hashed: str, key: str) -> bool:
         try:

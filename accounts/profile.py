@@ -9,10 +9,10 @@ import asyncpg
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
-from accounts.keys import MAX_LENGTH, key_problem
+from accounts.keys import MAX_LENGTH, HasherBusy, key_problem
 from accounts.lifecycle import delete_account as delete_user
 from accounts.runtime import Client, Services
-from accounts.signup import Confirmation
+from accounts.signup import Confirmation, proven_mailbox
 from sql import email_changes, sessions, throttle, users
 from sql.sessions import CurrentUser
 from sql.users import User
@@ -20,20 +20,32 @@ from sql.users import User
 NICKNAME = re.compile(r"[A-Za-z0-9_.-]{4,99}")
 CHANGE_SECONDS = email_changes.HOURS * 3600
 WRONG_KEY = "That is not your current access key."
+UNCONFIRMED_NICKNAME = "Confirm your email address first: then you can choose a nickname."
 
 
 async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
-    """The account, once the current key is proven; attempts count towards the change limit."""
+    """The account, once the current key is proven. Each attempt takes a slot of the change
+    limit before the key is checked; a right key gives it back (the limit counts wrong keys)."""
     limit_key = checks.change_key(current.id)
-    await checks.check_throttle(svc.db, limit_key, svc.settings.limits.account_change)
-    await throttle.record(svc.db, limit_key)
+    await checks.take_slot(svc.db, limit_key, svc.settings.limits.account_change)
     user = await users.by_id(svc.db, current.id)
-    if user is None or not await svc.hasher.verify(user.key_hash, key[:MAX_LENGTH]):
+    try:
+        right = user is not None and await svc.hasher.verify(user.key_hash, key[:MAX_LENGTH])
+    except HasherBusy:
+        await throttle.give_back(svc.db, limit_key)
+        raise
+    if user is None or not right:
         raise AccountError(WRONG_KEY, "accesskey")
+    await throttle.give_back(svc.db, limit_key)
     return user
 
 
 async def change_nickname(svc: Services, current: CurrentUser, raw: str) -> str:
+    """Only a confirmed account chooses its nickname: the nickname goes into mail to the
+    address, and nobody may put words of their choice into mail to an address they do not
+    own."""
+    if not current.confirmed:
+        raise AccountError(UNCONFIRMED_NICKNAME, "username")
     nickname = raw.strip()
     if not NICKNAME.fullmatch(nickname):
         raise AccountError(
@@ -76,13 +88,16 @@ async def request_email_change(
     user = await _checked_user(svc, current, key)
     if await users.email_taken(svc.db, new_email):
         raise AccountError("That address belongs to another account.", "email")
+    limits = svc.settings.limits
+    await checks.take_slot(svc.db, f"email-change:{user.id}", limits.email_change_account)
+    await checks.take_slot(svc.db, checks.mail_address_key(new_email), limits.mail_address)
     async with svc.change() as work:
         change_id = await email_changes.replace(svc.db, user.id, new_email)
         claims = {"sub": str(user.id), "cid": str(change_id), "email": new_email}
         token = tokens.encode(
             svc.settings.secret_key, tokens.CHANGE_AUDIENCE, claims, CHANGE_SECONDS
         )
-        await work.email("email_change", new_email, {"nickname": user.nickname, "token": token})
+        await work.email("email_change", new_email, {"nickname": user.nickname}, {"token": token})
         await work.email(
             "email_change_requested",
             user.email,
@@ -97,9 +112,10 @@ async def cancel_email_change(svc: Services, current: CurrentUser) -> bool:
 
 
 async def confirm_email_change(
-    svc: Services, token: str, client: Client
+    svc: Services, token: str, client: Client, current: CurrentUser | None = None
 ) -> tuple[Confirmation, int, UUID | None] | None:
-    """None when the token is no email-change token; otherwise what following it did."""
+    """None when the token is no email-change token; otherwise what following it did. Like
+    the first confirmation, it leaves the account one session: this browser's."""
     claims = tokens.decode(svc.settings.secret_key, tokens.CHANGE_AUDIENCE, token)
     if claims is None:
         return None
@@ -127,8 +143,8 @@ async def confirm_email_change(
             await work.email(
                 "email_changed", user.email, {"nickname": user.nickname, "new_email": email}
             )
-            session_id = await sessions.create(svc.db, user_id, client.ip, client.user_agent, False)
             await svc.log(user_id, "email_changed", client)
+            session_id = await proven_mailbox(svc, user_id, client, current)
     except asyncpg.UniqueViolationError:
         return Confirmation.TAKEN, user_id, None
     return Confirmation.FIRST, user_id, session_id

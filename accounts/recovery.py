@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from uuid import UUID
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
-from accounts.keys import generate_code, key_problem
+from accounts.keys import HasherBusy, generate_code, key_problem
 from accounts.runtime import Client, Services
 from sql import resets, sessions, throttle, users
 
@@ -31,24 +33,38 @@ async def link_usable(svc: Services, token: str) -> bool:
     return reset_id is not None and await resets.usable(svc.db, reset_id)
 
 
+def address_digest(svc: Services, email: str) -> bytes:
+    """How a forgotten-key request names its address: a keyed hash, never the address."""
+    key = hashlib.sha256(b"reset-address\x00" + svc.settings.secret_key.encode()).digest()
+    return hmac.new(key, email.lower().encode(), hashlib.sha256).digest()
+
+
 async def request_reset(svc: Services, raw_email: str, client: Client) -> str:
     """The same throttles, queries and answer whether or not the address has an account."""
     email = normalise_email(raw_email)
     limits = svc.settings.limits
-    ip_key, address_key = f"forgot:ip:{client.ip}", f"forgot:address:{email.lower()}"
-    await checks.check_throttle(svc.db, ip_key, limits.forgot_ip)
-    await checks.check_throttle(svc.db, address_key, limits.forgot_address_minute)
-    await checks.check_throttle(svc.db, address_key, limits.forgot_address_hour)
-    await throttle.record(svc.db, ip_key)
-    await throttle.record(svc.db, address_key)
+    address = email.lower()
+    slots = [
+        (f"forgot:ip:{client.ip}", limits.forgot_ip),
+        (f"forgot:address-minute:{address}", limits.forgot_address_minute),
+        (f"forgot:address-hour:{address}", limits.forgot_address_hour),
+    ]
+    for key, limit in slots:
+        await checks.take_slot(svc.db, key, limit)
     found = await users.by_email(svc.db, email)
     user = found if found is not None and found.valid else None
     user_id = user.id if user is not None else None
     code = generate_code()
-    code_hash = await svc.hasher.hash(code)
+    try:
+        code_hash = await svc.hasher.hash(code)
+    except HasherBusy:
+        for key, _ in slots:
+            await throttle.give_back(svc.db, key)
+        raise
     async with svc.change() as work:
-        await resets.forget_user(svc.db, user_id)
-        reset_id = await resets.create(svc.db, user_id, code_hash, RESET_SECONDS)
+        reset_id = await resets.replace(
+            svc.db, address_digest(svc, email), user_id, code_hash, RESET_SECONDS
+        )
         token = tokens.encode(
             svc.settings.secret_key, tokens.RESET_AUDIENCE, {"rid": str(reset_id)}, RESET_SECONDS
         )
@@ -56,8 +72,8 @@ async def request_reset(svc: Services, raw_email: str, client: Client) -> str:
             await work.email(
                 "forgot_key",
                 user.email,
-                {"nickname": user.nickname, "token": token},
-                {"code": code},
+                {"nickname": user.nickname},
+                {"code": code, "token": token},
             )
         await svc.log(user_id, "reset_requested", client)
     return token
@@ -94,13 +110,18 @@ async def reset_key(
     if await svc.hasher.verify(user.key_hash, new_key):
         raise AccountError("The new key must differ from the current one.", "newaccesskey")
     key_hash = await svc.hasher.hash(new_key)
+    limits = svc.settings.limits
     async with svc.change() as work:
         if not await resets.mark_used(svc.db, reset_id):
             raise AccountError(CODE_FAILED, "otp")
         await users.set_key_hash(svc.db, user.id, key_hash)
         await users.confirm(svc.db, user.id, user.email)
-        await throttle.clear(svc.db, checks.login_account_key(user.email))
-        await sessions.delete_all(svc.db, user.id)
+        lock_key, (limit, seconds) = checks.login_account_key(user.email), limits.login_account
+        if await throttle.hits(svc.db, lock_key, seconds) >= limit:
+            await svc.log(user.id, "account_unlocked", client)
+        await throttle.clear(svc.db, lock_key)
         await svc.log(user.id, "reset_done", client)
+        if await sessions.delete_all(svc.db, user.id):
+            await svc.log(user.id, "sessions_ended_by_reset", client)
         await work.email("key_reset", user.email, {"nickname": user.nickname})
     return user.email

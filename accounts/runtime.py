@@ -50,10 +50,13 @@ class Services:
         """A transaction whose emails and tile jobs go out once it commits."""
         return UnitOfWork(self.db, self.settings.secret_key, self.wake_mailer, self.tile_worker)
 
-    async def log(self, user_id: int | None, event: str, client: Client | None) -> None:
-        """One line of the account's security log: what, when, from where; never a secret."""
+    async def log(
+        self, user_id: int | None, event: str, client: Client | None, detail: str | None = None
+    ) -> None:
+        """One line of the account's security log: what, how, when, from where; never a
+        secret."""
         ip, agent = (client.ip, client.user_agent) if client else (None, None)
-        await security_events.add(self.db, user_id, event, ip, agent)
+        await security_events.add(self.db, user_id, event, ip, agent, detail)
 
 
 def tile_store(settings: Settings) -> TileStore:

@@ -11,10 +11,11 @@ import asyncpg
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
-from accounts.keys import generate_key
+from accounts.keys import HasherBusy, generate_key
 from accounts.runtime import Client, Services
 from settings import Settings
 from sql import sessions, throttle, users
+from sql.sessions import CurrentUser
 
 CONFIRM_SECONDS = 3 * 24 * 3600
 NICKNAME_TRIES = 10
@@ -22,11 +23,12 @@ NICKNAME_TRIES = 10
 
 @dataclass(frozen=True)
 class NewAccount:
+    """What the page after sign-up may show: never the key, which only the mailbox receives."""
+
     user_id: int
     session_id: UUID
     email: str
     nickname: str
-    key: str
     tile: str
 
 
@@ -43,12 +45,17 @@ def confirmation_token(settings: Settings, user_id: int, email: str) -> str:
 
 
 async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
+    """The account, its session and its identity; the key goes only into the sign-up email,
+    since typing an address proves nothing about owning it."""
     email = normalise_email(raw_email)
     ip_key = f"signup:ip:{client.ip}"
-    await checks.check_throttle(svc.db, ip_key, svc.settings.limits.signup_ip)
-    await throttle.record(svc.db, ip_key)
+    await checks.take_slot(svc.db, ip_key, svc.settings.limits.signup_ip)
     key = generate_key()
-    key_hash = await svc.hasher.hash(key)
+    try:
+        key_hash = await svc.hasher.hash(key)
+    except HasherBusy:
+        await throttle.give_back(svc.db, ip_key)
+        raise
     tile_name = f"tile-{secrets.token_hex(12)}.svg"
     for _ in range(NICKNAME_TRIES):
         nickname, colour = svc.namer.nickname()
@@ -57,7 +64,7 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
                 user_id = await users.create(svc.db, email, key_hash, nickname, tile_name)
                 token = confirmation_token(svc.settings, user_id, email)
                 await work.email(
-                    "signup", email, {"nickname": nickname, "token": token}, {"key": key}
+                    "signup", email, {"nickname": nickname}, {"key": key, "token": token}
                 )
                 session_id = await sessions.create(
                     svc.db, user_id, client.ip, client.user_agent, remember=False
@@ -72,14 +79,18 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
                     "email",
                 ) from None
             continue
-        return NewAccount(user_id, session_id, email, nickname, key, tile_name)
+        return NewAccount(user_id, session_id, email, nickname, tile_name)
     raise AccountError("We could not find a free nickname; please try again.", "email")
 
 
 async def confirm_email(
-    svc: Services, token: str, client: Client
+    svc: Services, token: str, client: Client, current: CurrentUser | None = None
 ) -> tuple[Confirmation, int, UUID | None]:
-    """Idempotent: only the first use confirms and opens a session (mail scanners fetch links)."""
+    """Idempotent: only the first use confirms and logs in (mail scanners fetch links).
+
+    The first use proves the mailbox, so it ends every other session of the account: whoever
+    signed up with someone else's address is logged out. The browser that follows the link
+    keeps its session of this account, or gets one."""
     claims = tokens.decode(svc.settings.secret_key, tokens.CONFIRM_AUDIENCE, token)
     if claims is None:
         return Confirmation.INVALID, 0, None
@@ -87,22 +98,42 @@ async def confirm_email(
         user_id, email = int(claims["sub"]), str(claims["email"])
     except (KeyError, TypeError, ValueError):
         return Confirmation.INVALID, 0, None
-    if await users.confirm(svc.db, user_id, email):
-        session_id = await sessions.create(svc.db, user_id, client.ip, client.user_agent, False)
-        return Confirmation.FIRST, user_id, session_id
+    async with svc.db.transaction():
+        if await users.confirm(svc.db, user_id, email):
+            session_id = await proven_mailbox(svc, user_id, client, current)
+            await svc.log(user_id, "email_confirmed", client)
+            return Confirmation.FIRST, user_id, session_id
     user = await users.by_id(svc.db, user_id)
     if user and user.valid and user.confirmed and user.email.lower() == email.lower():
         return Confirmation.ALREADY, user_id, None
     return Confirmation.INVALID, 0, None
 
 
+async def proven_mailbox(
+    svc: Services, user_id: int, client: Client, current: CurrentUser | None
+) -> UUID:
+    """A link from the mailbox was followed: this browser's session of the account is the only
+    one left (made when it has none). Call inside a transaction."""
+    if current is not None and current.id == user_id:
+        session_id = current.session_id
+    else:
+        if current is not None:
+            await sessions.delete(svc.db, current.session_id)
+        session_id = await sessions.create(svc.db, user_id, client.ip, client.user_agent, False)
+        await svc.log(user_id, "login", client, "link")
+    if await sessions.delete_others(svc.db, user_id, session_id):
+        await svc.log(user_id, "sessions_ended_by_confirmation", client)
+    return session_id
+
+
 async def resend_confirmation(svc: Services, user_id: int) -> None:
+    """Once per RESEND_CONFIRMATION per account, and MAIL_ADDRESS per address."""
     user = await users.by_id(svc.db, user_id)
     if user is None or user.confirmed:
         return
-    key = f"resend:{user_id}"
-    await checks.check_throttle(svc.db, key, svc.settings.limits.resend_confirmation)
+    limits = svc.settings.limits
+    await checks.take_slot(svc.db, f"resend:{user_id}", limits.resend_confirmation)
+    await checks.take_slot(svc.db, checks.mail_address_key(user.email), limits.mail_address)
     async with svc.change() as work:
-        await throttle.record(svc.db, key)
         token = confirmation_token(svc.settings, user.id, user.email)
-        await work.email("confirm", user.email, {"nickname": user.nickname, "token": token})
+        await work.email("confirm", user.email, {"nickname": user.nickname}, {"token": token})

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import email.policy
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 import warnings
+from collections import defaultdict
+from dataclasses import dataclass
 from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +56,40 @@ class Postgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+ACCESS_KEY_LINE = re.compile(r"^Access key: (\S+)\r?$", re.MULTILINE)
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/emailconfirmationhtml/\S+)")
+
+
+def plain_text(message: EmailMessage) -> str:
+    """The plain-text part of a message, decoded ("" when it has none)."""
+    body = message.get_body(("plain",))
+    return str(body.get_content()) if body is not None else ""
+
+
+@dataclass(frozen=True)
+class SignupEmail:
+    """What a new member reads in the sign-up email: the access key and the confirmation link."""
+
+    key: str
+    link: str  # the path of the confirmation link, /emailconfirmationhtml/<token>
+
+
+def read_signup_email(message: EmailMessage) -> SignupEmail | None:
+    """The `Access key:` line and the confirmation link of the plain-text part, if it has both."""
+    text = plain_text(message)
+    key, link = ACCESS_KEY_LINE.search(text), CONFIRM_LINK.search(text)
+    if key is None or link is None:
+        return None
+    return SignupEmail(key.group(1), link.group(1))
+
+
 class MailSink:
-    """An SMTP server that keeps every message, so sign-ups can follow their links."""
+    """An SMTP server that keeps every message by recipient, so sign-ups can read their email."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.messages: list[Message] = []
+        self.received: dict[str, list[EmailMessage]] = defaultdict(list)
+        self.arrived = threading.Condition()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     @property
@@ -64,22 +97,32 @@ class MailSink:
         return f"smtp://127.0.0.1:{self.port}"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
+        message = message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.arrived:
+            for recipient in envelope.rcpt_tos:
+                self.received[recipient.lower()].append(message)
+            self.arrived.notify_all()
         return "250 Message accepted for delivery"
 
-    def text_to(self, recipient: str, timeout: float = 20.0) -> str:
-        """The plain-text part of the first message to that address."""
+    def signup_email(self, recipient: str, timeout: float = 20.0) -> SignupEmail:
+        """Waits for the sign-up email to that address and reads it, as its owner would."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in list(self.messages):
-                if message["To"] == recipient:
-                    for part in message.walk():
-                        if part.get_content_type() == "text/plain":
-                            payload = part.get_payload(decode=True)
-                            assert isinstance(payload, bytes)
-                            return payload.decode(part.get_content_charset() or "utf-8")
-            time.sleep(0.05)
-        raise RuntimeError(f"no email reached {recipient}")
+        mailbox = recipient.lower()
+        with self.arrived:
+            while True:
+                for message in self.received.get(mailbox, []):
+                    letter = read_signup_email(message)
+                    if letter is not None:
+                        return letter
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    subjects = [str(m["Subject"]) for m in self.received.get(mailbox, [])]
+                    raise RuntimeError(
+                        f"no sign-up email (access key and link) reached {recipient}"
+                        f" within {timeout:.0f} s; received: {subjects or 'nothing'}"
+                    )
+                self.arrived.wait(left)
 
     def __enter__(self) -> MailSink:
         self.controller.start()
@@ -105,6 +148,7 @@ class Uvicorn:
         """Starts the server and returns the monotonic time just before."""
         command = [str(UVICORN), self.target, "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(self.workers), "--no-access-log", "--log-level", "warning"]
+        command += ["--no-proxy-headers"]
         started = time.monotonic()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

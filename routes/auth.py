@@ -16,6 +16,12 @@ from web import guards
 from web.guards import client_of, guest_only, login_required, services
 from web.render import flash, local_path, redirect, render, wants_fragment
 
+LOCKED = (
+    "Too many wrong keys for this account: logins with a key are paused for {seconds} seconds."
+    " If it is your account, set a new key now on the forgotten-key page: proving your mailbox"
+    " lifts the pause."
+)
+
 
 @guest_only
 async def signup(request: Request) -> Response:
@@ -62,7 +68,8 @@ async def login(request: Request) -> Response:
     except AccountError as exc:
         return render(request, page, {**shown, "error": exc.message}, fragment=fragment, status=422)
     except Throttled as exc:
-        return throttled(request, exc, page, fragment, shown)
+        message = LOCKED.format(seconds=exc.retry_after) if exc.locked else None
+        return throttled(request, exc, page, fragment, shown, message=message)
     guards.start_session(request, user_id, session_id, remember=values["remember"] == "on")
     flash(request, "Welcome back!")
     return redirect(request, target)
@@ -79,9 +86,11 @@ async def logout(request: Request) -> Response:
 
 async def confirm_email(request: Request) -> Response:
     token = str(request.path_params["token"])[:2048]
-    svc, client = services(request), client_of(request)
-    result = await profile_rules.confirm_email_change(svc, token, client)
-    outcome, user_id, session_id = result or await signup_rules.confirm_email(svc, token, client)
+    svc, client, current = services(request), client_of(request), request.state.user
+    result = await profile_rules.confirm_email_change(svc, token, client, current)
+    outcome, user_id, session_id = result or await signup_rules.confirm_email(
+        svc, token, client, current
+    )
     if outcome is Confirmation.FIRST and session_id is not None:
         guards.start_session(request, user_id, session_id, remember=False)
         if result is None:

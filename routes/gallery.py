@@ -77,7 +77,7 @@ def profile_values(user: SampleUser, form: str = "", **values: Any) -> dict[str,
 
 def samples(user: SampleUser) -> list[Sample]:
     guest = SampleUser(confirmed=False)
-    account = NewAccount(7, THIS_SESSION, user.email, user.nickname, "k3YpR2mXv9Qa", user.tile)
+    account = NewAccount(7, THIS_SESSION, user.email, user.nickname, user.tile)
     flashes = [
         ("success", "Welcome back!"),
         ("info", "If that address has an account, we emailed it a 6-digit code."),
@@ -164,6 +164,7 @@ def samples(user: SampleUser) -> list[Sample]:
         Sample("partials/profile/identity.html", "confirmed", {"user": user}),
         Sample("partials/profile/identity.html", "not confirmed yet", {"user": guest}),
         Sample("partials/profile/nickname_form.html", "as loaded", profile(user)),
+        Sample("partials/profile/nickname_form.html", "not confirmed yet", profile(guest)),
         Sample(
             "partials/profile/nickname_form.html",
             "refused",

@@ -12,7 +12,7 @@ import httpx
 import jwt
 
 from services.letters import Letter, Renderer
-from settings import Settings
+from settings import Settings, smtp_starttls_required
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +27,23 @@ class Delivery(Protocol):
 
 
 class Smtp:
-    """Delivers by SMTP: STARTTLS when the server offers it, TLS from the start for smtps://."""
+    """Delivers by SMTP: TLS from the start for smtps://; otherwise STARTTLS when the server
+    offers it, or nothing is sent when STARTTLS is required (?starttls=required, or a password
+    in production) and the server does not offer it."""
 
     keeps = False
 
-    def __init__(self, url: str, mail_from: str, renderer: Renderer) -> None:
+    def __init__(
+        self, url: str, mail_from: str, renderer: Renderer, *, production: bool = False
+    ) -> None:
         parts = urlsplit(url)
         self.host = parts.hostname or "localhost"
         self.tls = parts.scheme == "smtps"
         self.port = parts.port or (465 if self.tls else 25)
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
+        # aiosmtplib: True requires STARTTLS, None uses it when offered.
+        self.start_tls = True if smtp_starttls_required(url, production) else None
         self.mail_from = mail_from
         self.renderer = renderer
 
@@ -50,6 +56,7 @@ class Smtp:
             username=self.username,
             password=self.password,
             use_tls=self.tls,
+            start_tls=self.start_tls,
             timeout=SEND_TIMEOUT,
         )
 
@@ -100,5 +107,5 @@ def delivery_for(settings: Settings, renderer: Renderer) -> Delivery:
     if settings.mailer_url and settings.mailer_secret:
         return MailerService(settings.mailer_url, settings.mailer_secret)
     if settings.smtp_url:
-        return Smtp(settings.smtp_url, settings.mail_from, renderer)
+        return Smtp(settings.smtp_url, settings.mail_from, renderer, production=settings.production)
     return Keep()

@@ -9,6 +9,7 @@ from sql.pool import PooledDatabase
 INTERVAL = 600.0
 THROTTLE_KEEP_SECONDS = 24 * 3600
 SENT_MAIL_DAYS = 7
+FAILED_MAIL_DAYS = 30
 SECURITY_LOG_DAYS = 365
 
 
@@ -18,6 +19,7 @@ async def sweep(db: PooledDatabase) -> None:
     await resets.prune(db)
     await throttle.prune(db, THROTTLE_KEEP_SECONDS)
     await outbox.prune_sent(db, SENT_MAIL_DAYS)
+    await outbox.prune_failed(db, FAILED_MAIL_DAYS)
     await security_events.prune(db, SECURITY_LOG_DAYS)
 
 

@@ -1,4 +1,5 @@
-"""The outbox dispatcher: claims due messages, hands them to the delivery, retries with backoff."""
+"""The outbox dispatcher: claims due messages, hands them to the delivery, retries with backoff
+until the message is GIVE_UP_DAYS old, then marks it failed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from sql import outbox
 from sql.pool import PooledDatabase
 
 log = logging.getLogger(__name__)
+
+# Counted from the message's creation: a failure after that is final, and its secrets are wiped.
+GIVE_UP_DAYS = 3
 
 
 class Dispatcher(PollingWorker):
@@ -32,7 +36,8 @@ class Dispatcher(PollingWorker):
         return await self.dispatch_next() is not None
 
     async def dispatch_next(self) -> bool | None:
-        """The next due message: True when delivered, False when put off, None when none is due."""
+        """The next due message: True when delivered, False when put off or given up, None when
+        none is due. Past GIVE_UP_DAYS it still gets its attempt; only a failure then is final."""
         async with self.db.transaction():
             claimed = await outbox.claim_due(self.db, 1)
             if not claimed:
@@ -41,11 +46,14 @@ class Dispatcher(PollingWorker):
             try:
                 await self.delivery.deliver(letter_of(message, self.settings))
             except Exception as exc:
+                kind = type(exc).__name__
                 delay = backoff(message.attempts, self.settings.mail_retry_cap)
-                log.warning(
-                    "email %s failed (%s); retry in %.0fs", message.id, type(exc).__name__, delay
-                )
-                await outbox.mark_failed(self.db, message.id, delay, f"{type(exc).__name__}: {exc}")
+                if await outbox.put_off(self.db, message.id, delay, f"{kind}: {exc}", GIVE_UP_DAYS):
+                    log.error(
+                        "email %s failed for good (%s); its secrets are wiped", message.id, kind
+                    )
+                else:
+                    log.warning("email %s failed (%s); retry in %.0fs", message.id, kind, delay)
                 return False
             await outbox.mark_sent(self.db, message.id, kept=self.delivery.keeps)
             return True

@@ -60,7 +60,7 @@ async def claim_due(db: PooledDatabase, limit: int) -> list[Message]:
         db,
         "select obx_id, obx_message_id, obx_event, obx_recipient, obx_context, obx_secret,"
         " obx_attempts, obx_created_at, obx_sent_at from minimaluser.tbl_outbox"
-        " where obx_sent_at is null and obx_due_at <= now()"
+        " where obx_sent_at is null and obx_failed_at is null and obx_due_at <= now()"
         " order by obx_due_at, obx_id limit :limit for update skip locked",
         {"limit": limit},
     )
@@ -78,14 +78,89 @@ async def mark_sent(db: PooledDatabase, outbox_id: int, kept: bool) -> None:
     )
 
 
-async def mark_failed(db: PooledDatabase, outbox_id: int, delay_seconds: float, error: str) -> None:
-    await execute(
+async def put_off(
+    db: PooledDatabase, outbox_id: int, delay_seconds: float, error: str, days: int
+) -> bool:
+    """A failed attempt: retried after the delay or, once the message is `days` old (counted from
+    its creation), failed for good, its secrets wiped, its error kept. True when given up."""
+    given_up: bool = await fetch_val(
         db,
         "update minimaluser.tbl_outbox set obx_attempts = obx_attempts + 1,"
-        " obx_due_at = now() + make_interval(secs => :delay), obx_last_error = :error"
-        " where obx_id = :outbox_id",
-        {"outbox_id": outbox_id, "delay": delay_seconds, "error": error[:500]},
+        " obx_due_at = now() + make_interval(secs => :delay), obx_last_error = :error,"
+        " obx_failed_at = case when obx_created_at <= now() - make_interval(days => :days)"
+        " then now() end,"
+        " obx_secret_wiped = obx_secret_wiped or (obx_secret is not null"
+        " and obx_created_at <= now() - make_interval(days => :days)),"
+        " obx_secret = case when obx_created_at > now() - make_interval(days => :days)"
+        " then obx_secret end"
+        " where obx_id = :outbox_id returning obx_failed_at is not null",
+        {"outbox_id": outbox_id, "delay": delay_seconds, "error": error[:500], "days": days},
     )
+    return given_up
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A message given up on, for operators: never its secrets, which are gone (`wiped`)."""
+
+    id: int
+    message_id: UUID
+    event: str
+    recipient: str
+    attempts: int
+    created_at: datetime
+    failed_at: datetime
+    last_error: str | None
+    wiped: bool
+
+
+async def failed(db: PooledDatabase, limit: int = 100) -> list[Failed]:
+    """Failed messages, the newest failure first."""
+    rows = await fetch_all(
+        db,
+        "select obx_id, obx_message_id, obx_event, obx_recipient, obx_attempts, obx_created_at,"
+        " obx_failed_at, obx_last_error, obx_secret_wiped from minimaluser.tbl_outbox"
+        " where obx_failed_at is not null order by obx_failed_at desc, obx_id desc limit :limit",
+        {"limit": limit},
+    )
+    return [
+        Failed(
+            id=r["obx_id"],
+            message_id=r["obx_message_id"],
+            event=r["obx_event"],
+            recipient=r["obx_recipient"],
+            attempts=r["obx_attempts"],
+            created_at=r["obx_created_at"],
+            failed_at=r["obx_failed_at"],
+            last_error=r["obx_last_error"],
+            wiped=r["obx_secret_wiped"],
+        )
+        for r in rows
+    ]
+
+
+async def retry(db: PooledDatabase, outbox_id: int) -> bool:
+    """One more attempt at a failed message, now; past its deadline, a new failure is final again.
+    A message whose secrets were wiped is never re-sent (it would go out without its key, code or
+    link): the person asks again (a new key, a new code). True when it was queued again."""
+    status = await execute(
+        db,
+        "update minimaluser.tbl_outbox set obx_failed_at = null, obx_due_at = now()"
+        " where obx_id = :outbox_id and obx_failed_at is not null and not obx_secret_wiped",
+        {"outbox_id": outbox_id},
+    )
+    return status == "UPDATE 1"
+
+
+async def drop(db: PooledDatabase, outbox_id: int) -> bool:
+    """Deletes a failed message; one still waiting or sent is left alone. True when deleted."""
+    status = await execute(
+        db,
+        "delete from minimaluser.tbl_outbox"
+        " where obx_id = :outbox_id and obx_failed_at is not null",
+        {"outbox_id": outbox_id},
+    )
+    return status == "DELETE 1"
 
 
 async def kept(db: PooledDatabase, limit: int = 100) -> list[Message]:
@@ -116,5 +191,15 @@ async def prune_sent(db: PooledDatabase, days: int) -> None:
         db,
         "delete from minimaluser.tbl_outbox"
         " where obx_sent_at < now() - make_interval(days => :days)",
+        {"days": days},
+    )
+
+
+async def prune_failed(db: PooledDatabase, days: int) -> None:
+    """Failed messages stay listed for operators a while, then go."""
+    await execute(
+        db,
+        "delete from minimaluser.tbl_outbox"
+        " where obx_failed_at < now() - make_interval(days => :days)",
         {"days": days},
     )

@@ -17,20 +17,20 @@ class Attempt:
     code_hash: str | None
 
 
-async def forget_user(db: PooledDatabase, user_id: int | None) -> None:
-    """A new request replaces the old code; with no user (a decoy) it removes nothing."""
-    await execute(
-        db, "delete from minimaluser.tbl_key_reset where aut_id = :user_id", {"user_id": user_id}
-    )
-
-
-async def create(db: PooledDatabase, user_id: int | None, code_hash: str, seconds: int) -> UUID:
+async def replace(
+    db: PooledDatabase, address: bytes, user_id: int | None, code_hash: str, seconds: int
+) -> UUID:
+    """The address's one request, known or not (a decoy has no user): a new request replaces
+    the previous one, so every address leaves the same trace, even for parallel requests."""
     value = await fetch_val(
         db,
-        "insert into minimaluser.tbl_key_reset (aut_id, rst_code_hash, rst_expires)"
-        " values (:user_id, :code_hash, now() + make_interval(secs => :seconds))"
+        "insert into minimaluser.tbl_key_reset (rst_address, aut_id, rst_code_hash, rst_expires)"
+        " values (:address, :user_id, :code_hash, now() + make_interval(secs => :seconds))"
+        " on conflict (rst_address) do update set rst_id = gen_random_uuid(),"
+        " aut_id = excluded.aut_id, rst_code_hash = excluded.rst_code_hash, rst_attempts = 0,"
+        " rst_created = now(), rst_expires = excluded.rst_expires, rst_used_at = null"
         " returning rst_id",
-        {"user_id": user_id, "code_hash": code_hash, "seconds": seconds},
+        {"address": address, "user_id": user_id, "code_hash": code_hash, "seconds": seconds},
     )
     return UUID(str(value))
 

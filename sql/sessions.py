@@ -91,17 +91,16 @@ async def delete(db: PooledDatabase, session_id: UUID) -> None:
     )
 
 
-async def delete_all(db: PooledDatabase, user_id: int) -> None:
-    await execute(
-        db, "delete from minimaluser.tbl_session where aut_id = :user_id", {"user_id": user_id}
-    )
+async def delete_all(db: PooledDatabase, user_id: int) -> int:
+    return await delete_others(db, user_id, None)
 
 
-async def delete_others(db: PooledDatabase, user_id: int, keep: UUID) -> int:
+async def delete_others(db: PooledDatabase, user_id: int, keep: UUID | None) -> int:
+    """End every session of the user but `keep` (all of them when None); how many ended."""
     rows = await fetch_all(
         db,
-        "delete from minimaluser.tbl_session where aut_id = :user_id and ses_id <> :keep"
-        " returning ses_id",
+        "delete from minimaluser.tbl_session"
+        " where aut_id = :user_id and ses_id is distinct from :keep returning ses_id",
         {"user_id": user_id, "keep": keep},
     )
     return len(rows)

@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 
 from tests.forms import post_form
-from tests.servers import Mailbox, text_of
+from tests.servers import KEY_LINE, Mailbox, signup_letter, text_of
 
-KEY_LINE = re.compile(r"^Access key: (\S+)\r?$", re.MULTILINE)
 CONFIRM_LINK = re.compile(r"http://testserver(/emailconfirmationhtml/\S+)")
 NICKNAME = re.compile(r"^[a-z]+-[a-z]+-\d{6}-[a-z]+$")
 CODE_LINE = re.compile(r"^One-time code: (\d{6})\r?$", re.MULTILINE)
@@ -21,17 +20,31 @@ RESET_LINK = re.compile(r"http://testserver(/auth/resetkey/[\w.-]+)")
 NEW_KEY = "correct horse battery staple"
 
 
+def client_for(app: Any, ip: str) -> httpx.AsyncClient:
+    """A client of the in-process app that comes from that IP address."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 5555))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 def new_email() -> str:
     return f"user-{uuid.uuid4().hex[:10]}@example.com"
 
 
-async def sign_up(client: httpx.AsyncClient, email: str | None = None) -> tuple[str, str]:
-    """Signs up through the form; returns the email and the access key shown once."""
+async def sign_up(
+    client: httpx.AsyncClient, email: str | None = None, *, confirmed: bool = False
+) -> tuple[str, str]:
+    """Signs up through the form; returns the email and the access key, read from the sign-up
+    email (the page never shows it); `confirmed` follows the email's link too."""
     email = email or new_email()
     page = await post_form(client, "/auth/signup", {"email": email})
     assert page.status_code == 200, page.text
-    key = re.search(r'<code id="access-key" class="access-key[^"]*">(\w+)</code>', page.text)
-    assert key, page.text
+    letter = await signup_letter(email)
+    key = KEY_LINE.search(letter)
+    assert key and key.group(1) not in page.text
+    if confirmed:
+        link = CONFIRM_LINK.search(letter)
+        assert link
+        assert (await client.get(link.group(1))).status_code == 303
     return email, key.group(1)
 
 

@@ -40,7 +40,16 @@ from playwright.async_api import (
 )
 
 from tests.forms import CSRF
-from tests.servers import ROOT, LiveServer, Mailbox, Postgres, app_env, free_port, text_of
+from tests.servers import (
+    ROOT,
+    LiveServer,
+    Mailbox,
+    Postgres,
+    app_env,
+    emailed_key,
+    free_port,
+    text_of,
+)
 from web.session import COOKIE as SESSION_COOKIE
 
 CHROMIUM_ARGS = [
@@ -215,10 +224,9 @@ async def sign_up(page: Page, site: LiveServer, email: str | None = None) -> Mem
     await page.goto(site.url + "/auth/signup")
     await page.locator("#signup-email").fill(email)
     await page.locator("#signup-form").get_by_role("button", name="Sign up").click()
-    key = page.locator("#access-key")
-    await expect(key).to_be_visible()
+    await expect(page.locator("[data-key-sent]")).to_be_visible()
     nickname = await page.locator("main .nickname").first.inner_text()
-    return Member(email, (await key.inner_text()).strip(), nickname.strip())
+    return Member(email, await emailed_key(email), nickname.strip())
 
 
 async def emailed_link(mailbox: Mailbox, email: str, subject: str) -> str:
@@ -245,13 +253,13 @@ async def new_member(site: LiveServer, mailbox: Mailbox, *, confirmed: bool = Tr
             "/auth/signup", data={"email": email, "csrf_token": token.group(1)}
         )
         assert welcome.status_code == 200, welcome.text
-        key = re.search(r'<code id="access-key"[^>]*>(\w+)</code>', welcome.text)
         nickname = re.search(r'<span class="nickname">([^<]+)</span>', welcome.text)
-        assert key and nickname, welcome.text
+        assert nickname, welcome.text
+        key = await emailed_key(email)
         if confirmed:
             link = await emailed_link(mailbox, email, "Welcome")
             await client.get(link, follow_redirects=True)
-        return Member(email, key.group(1), nickname.group(1), client.cookies[SESSION_COOKIE])
+        return Member(email, key, nickname.group(1), client.cookies[SESSION_COOKIE])
 
 
 async def log_in(page: Page, site: LiveServer, member: Member) -> None:

@@ -65,3 +65,16 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+async def strict_app(postgres: Postgres, mailbox: Mailbox) -> AsyncIterator[Any]:
+    """An app with the default throttle limits, on a database of its own."""
+    from app import create_app
+
+    env = app_env(postgres.create_database(), SMTP_URL=mailbox.url)
+    for name in ("THROTTLE_SIGNUP_IP", "THROTTLE_LOGIN_IP", "THROTTLE_FORGOT_IP"):
+        env.pop(name)
+    application = create_app(settings_module.load(env))
+    async with application.router.lifespan_context(application):
+        yield application

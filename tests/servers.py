@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.policy
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -25,7 +26,7 @@ from contextlib import asynccontextmanager, contextmanager
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, Any, ClassVar, Self
 
 import httpx
 from aiosmtpd.controller import Controller
@@ -96,12 +97,16 @@ class Postgres:
 
 
 class Mailbox:
-    """A real SMTP server (aiosmtpd) that keeps what it receives, parsed."""
+    """A real SMTP server (aiosmtpd) that keeps what it receives, parsed. Every mailbox of the
+    run is listed in `opened`, so a helper can find a sign-up email wherever it was sent."""
+
+    opened: ClassVar[list[Mailbox]] = []
 
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        Mailbox.opened.append(self)
 
     @property
     def url(self) -> str:
@@ -131,6 +136,29 @@ def text_of(message: EmailMessage) -> str:
     body = message.get_body(("plain",))
     assert body is not None
     return str(body.get_content())
+
+
+KEY_LINE = re.compile(r"^Access key: (\S+)\r?$", re.MULTILINE)
+
+
+async def signup_letter(recipient: str) -> str:
+    """The text of the sign-up email to that address, in whichever mailbox it arrived: the
+    site shows the access key only there."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for box in Mailbox.opened:
+            for message in box.to(recipient):
+                text = text_of(message)
+                if KEY_LINE.search(text):
+                    return text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no sign-up email with an access key to {recipient}")
+
+
+async def emailed_key(recipient: str) -> str:
+    found = KEY_LINE.search(await signup_letter(recipient))
+    assert found
+    return found.group(1)
 
 
 class ServiceProcess:
@@ -186,9 +214,19 @@ class LiveServer(ServiceProcess):
     name = "uvicorn"
     health = "/robots.txt"
 
-    def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        workers: int = 1,
+        *,
+        proxy_headers: bool = False,
+    ) -> None:
         super().__init__(env, port)
         self.workers = workers
+        # Off, as in the Procfile: the app decides the client's address (TRUSTED_PROXY_COUNT).
+        # On is uvicorn's own default, as a plain `uvicorn app:app` runs.
+        self.proxy_headers = proxy_headers
 
     def command(self) -> list[str]:
         return [
@@ -202,6 +240,7 @@ class LiveServer(ServiceProcess):
             str(self.workers),
             "--timeout-graceful-shutdown",
             "5",
+            *([] if self.proxy_headers else ["--no-proxy-headers"]),
         ]
 
 

@@ -108,7 +108,7 @@ async def test_public_pages_and_their_states_are_accessible(
     await page.goto(site.url + "/auth/signup")
     await page.get_by_label("Email address").fill(new_email())
     await page.get_by_label("Email address").press("Enter")
-    await expect(page.locator("#access-key")).to_be_visible()
+    await expect(page.locator("[data-key-sent]")).to_be_visible()
     await audit.check("welcome after sign-up")
 
     audit.assert_clean()

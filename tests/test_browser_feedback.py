@@ -1,4 +1,4 @@
-"""Feedback while htmx works: a busy button, friendly words for failures, a working copy button."""
+"""Feedback while htmx works: a busy button, friendly words for failures."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from tests.browser import (
     member_page,
     new_email,
     new_member,
-    sign_up,
     window_is_marked,
 )
 from tests.servers import LiveServer, Mailbox
@@ -169,21 +168,6 @@ async def test_too_many_attempts_are_told_with_the_wait_inline(
             break
 
     problem = page.locator("#login-form .request-problem")
-    await expect(problem).to_contain_text("Too many attempts. Please wait")
+    await expect(problem).to_contain_text("Too many wrong keys for this account")
+    await expect(problem).to_contain_text("forgotten-key page")
     assert await window_is_marked(page)
-
-
-async def test_the_access_key_is_copied_to_the_clipboard(
-    open_page: OpenPage, site: LiveServer
-) -> None:
-    page = await open_page(permissions=["clipboard-read", "clipboard-write"])
-    await choose_essential_cookies(page, site)
-    member = await sign_up(page, site)
-    copy = page.locator("[data-copy-target=access-key]")
-    await expect(copy).to_have_accessible_name("Copy key")
-
-    await copy.click()
-
-    await expect(copy).to_have_text("Copied")
-    assert await page.evaluate("() => navigator.clipboard.readText()") == member.key
-    await expect(page.locator("#live-region")).to_have_text("Copied")

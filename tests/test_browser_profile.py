@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import httpx
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser import (
@@ -19,6 +20,7 @@ from tests.browser import (
     new_email,
     window_is_marked,
 )
+from tests.forms import post_form
 from tests.servers import LiveServer, Mailbox
 
 pytest_plugins = ["tests.browser_fixtures"]
@@ -209,6 +211,9 @@ async def test_every_profile_form_works_without_javascript(
     open_page: OpenPage, site: LiveServer, mailbox: Mailbox
 ) -> None:
     page, member = await member_page(open_page, site, mailbox, java_script_enabled=False)
+    async with httpx.AsyncClient(base_url=site.url) as phone:
+        login = {"email": member.email, "key": member.key}
+        assert (await post_form(phone, "/auth/login", login)).status_code == 303
     await page.goto(site.url + PROFILE)
     flashes = page.locator("#flashes")
 

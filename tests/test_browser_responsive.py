@@ -95,7 +95,7 @@ async def test_guest_pages_fit_phones_and_desktops(open_page: OpenPage, site: Li
     await page.goto(site.url + "/auth/signup")
     await page.get_by_label("Email address").fill(new_email())
     await page.get_by_label("Email address").press("Enter")
-    await expect(page.locator("#access-key")).to_be_visible()
+    await expect(page.locator("[data-key-sent]")).to_be_visible()
     await looks.look("welcome")
 
     await page.emulate_media(color_scheme="dark")

@@ -30,8 +30,9 @@ async def test_sweep_removes_expired_rows_and_keeps_live_ones(
         {"u": user_id},
     )
     await db.execute(
-        "insert into minimaluser.tbl_throttle (thr_key, thr_at)"
-        " values ('sweep:old', now() - interval '2 days'), ('sweep:new', now())"
+        "insert into minimaluser.tbl_limit (lim_key, lim_hits, lim_last)"
+        " values ('sweep:old', array[now() - interval '2 days'], now() - interval '2 days'),"
+        " ('sweep:new', array[now()], now())"
     )
     await db.execute(
         "insert into minimaluser.tbl_email_change (aut_id, ech_new_email, ech_expires)"
@@ -58,9 +59,7 @@ async def test_sweep_removes_expired_rows_and_keeps_live_ones(
     }
     assert "idle" not in ips and "old-remembered" not in ips
     assert "fresh-remembered" in ips and "127.0.0.1" in ips
-    keys = {
-        r["thr_key"] for r in await db.fetch_all("select thr_key from minimaluser.tbl_throttle")
-    }
+    keys = {r["lim_key"] for r in await db.fetch_all("select lim_key from minimaluser.tbl_limit")}
     assert "sweep:old" not in keys and "sweep:new" in keys
     assert not await db.fetch_val(
         "select count(*) from minimaluser.tbl_email_change where aut_id = :u", {"u": user_id}
@@ -73,3 +72,27 @@ async def test_sweep_removes_expired_rows_and_keeps_live_ones(
         "select count(*) from minimaluser.tbl_outbox where obx_recipient = 'sweep-old@example.com'"
     )
     assert "Log out" in (await client.get("/")).text
+
+
+async def test_sweep_keeps_failed_emails_thirty_days_for_operators_then_prunes_them(
+    db: PooledDatabase,
+) -> None:
+    await db.execute(
+        "insert into minimaluser.tbl_outbox"
+        " (obx_event, obx_recipient, obx_created_at, obx_failed_at, obx_last_error)"
+        " values ('goodbye', 'failed-31-days@example.com', now() - interval '34 days',"
+        " now() - interval '31 days', 'SMTPConnectError: refused'),"
+        " ('goodbye', 'failed-29-days@example.com', now() - interval '32 days',"
+        " now() - interval '29 days', 'SMTPConnectError: refused')"
+    )
+
+    await housekeeping.sweep(db)
+
+    left = {
+        r["obx_recipient"]
+        for r in await db.fetch_all(
+            "select obx_recipient from minimaluser.tbl_outbox where obx_failed_at is not null"
+        )
+    }
+    assert "failed-31-days@example.com" not in left
+    assert "failed-29-days@example.com" in left

@@ -138,8 +138,8 @@ async def test_a_new_request_replaces_the_old_code(
 ) -> None:
     email, _, old_code, old_path = await account_with_code(app, mailbox)
     await db.execute(
-        "delete from minimaluser.tbl_throttle where thr_key = :key",
-        {"key": f"forgot:address:{email}"},
+        "delete from minimaluser.tbl_limit where lim_key = :key",
+        {"key": f"forgot:address-minute:{email}"},
     )
     async with guest(app) as asker:
         assert (await ask_code(asker, email)).status_code == 303

@@ -22,7 +22,7 @@ import pytest
 from tests.accounts_helpers import new_email, sign_up
 from tests.forms import csrf_token
 from tests.reliability_helpers import browser, eventually
-from tests.servers import RUN_DIR, LiveServer, Postgres, app_env
+from tests.servers import RUN_DIR, LiveServer, Mailbox, Postgres, app_env
 
 # The issue asks for 2 s; a busy 2-core machine gets some margin.
 PROMPT = 10.0
@@ -61,9 +61,9 @@ def thaw(pg: Postgres) -> None:
 
 
 async def test_a_live_site_answers_503_promptly_while_postgresql_is_away_and_recovers_alone(
-    own_postgres: Postgres,
+    own_postgres: Postgres, mailbox: Mailbox
 ) -> None:
-    server = LiveServer(app_env(own_postgres.create_database())).start()
+    server = LiveServer(app_env(own_postgres.create_database(), SMTP_URL=mailbox.url)).start()
     try:
         async with browser(server) as member, browser(server) as guest:
             email, key = await sign_up(member)

@@ -36,6 +36,8 @@ def procfile_web(postgres: Postgres, mailbox: Mailbox) -> Iterator[str]:
         "SECRET_KEY": "a-production-secret-for-the-procfile-test-0123456789",
         "DATABASE_URL": postgres.create_database(),
         "BASE_URL": "https://minimal-user.example",
+        # The test reaches the site by its address, as a load balancer's health check does.
+        "ALLOWED_HOSTS": "minimal-user.example,127.0.0.1",
         "SMTP_URL": mailbox.url,
         "DATA_DIR": str(RUN_DIR / "procfile"),
     }

@@ -19,7 +19,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from web import session as session_module
-from web.session import COOKIE, COOKIE_MAX_AGE, Session, SessionCookieMiddleware, session_of
+from web.session import (
+    COOKIE,
+    COOKIE_MAX_AGE,
+    HOST_COOKIE,
+    Session,
+    SessionCookieMiddleware,
+    session_of,
+)
 
 SECRET = "a-secret-of-the-session-cookie-tests-0123456789"
 
@@ -69,10 +76,10 @@ def app_with(*, secure: bool = False) -> Starlette:
     )
 
 
-def set_cookie(response: httpx.Response) -> str | None:
+def set_cookie(response: httpx.Response, name: str = COOKIE) -> str | None:
     """The response's Set-Cookie line for the session cookie, if it wrote one."""
     lines = [
-        line for line in response.headers.get_list("set-cookie") if line.startswith(f"{COOKIE}=")
+        line for line in response.headers.get_list("set-cookie") if line.startswith(f"{name}=")
     ]
     assert len(lines) <= 1, lines
     return lines[0] if lines else None
@@ -203,8 +210,9 @@ async def test_every_cookie_is_httponly_and_samesite_lax_and_secure_only_when_as
     secure: bool,
 ) -> None:
     app = app_with(secure=secure)
-    written = set_cookie(await visit("/login?remember", app=app))
-    cleared = set_cookie(await visit("/", "tampered", app=app))
+    name = HOST_COOKIE if secure else COOKIE
+    written = set_cookie(await visit("/login?remember", app=app), name)
+    cleared = set_cookie(await visit("/", "tampered", app=app), name)
     for line in (written, cleared):
         assert line is not None
         attributes = line.split("; ")[1:]

@@ -21,6 +21,10 @@ from web.render import flash, redirect, render
 from web.session import session_of
 
 SESSION_SECONDS = sessions.REMEMBER_DAYS * 24 * 3600
+UNKNOWN_CLIENT = "unknown"
+MAX_ADDRESS = 64  # tbl_session.ses_ip: a longer hop would fail the login that stores it
+# Headers a proxy adds: their presence says the request did not come from this machine itself.
+FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -31,14 +35,33 @@ def services(request: Request) -> Services:
 
 
 def client_ip(request: Request) -> str:
-    """The socket's address, or the one TRUSTED_PROXY_COUNT hops back in X-Forwarded-For."""
+    """The one place that decides the client's address: the one TRUSTED_PROXY_COUNT hops back in
+    X-Forwarded-For (every line of it, joined: a proxy may add a line of its own rather than
+    extend the client's), or with 0 the socket's address."""
     hops = services(request).settings.trusted_proxy_count
-    if hops:
-        forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
-        forwarded = [h for h in forwarded if h]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.client.host if request.client else "unknown"
+    forwarded = [
+        hop.strip()
+        for line in request.headers.getlist("x-forwarded-for")
+        for hop in line.split(",")
+        if hop.strip()
+    ]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops][:MAX_ADDRESS]
+    host = request.client.host if request.client else UNKNOWN_CLIENT
+    if forwarded and host in {_host_of(hop) for hop in forwarded} | set(forwarded):
+        # A server that trusts proxy headers itself (plain `uvicorn app:app` for a loopback peer)
+        # put a hop the client may have written in place of the socket's address: all such
+        # requests share one address, so a forged header never buys a fresh throttle.
+        return UNKNOWN_CLIENT
+    return host
+
+
+def _host_of(hop: str) -> str:
+    """A hop as uvicorn reads it: without its port, an IPv6 address without its brackets."""
+    if hop.startswith("["):
+        return hop[1:].partition("]")[0]
+    host, colon, port = hop.rpartition(":")
+    return host if colon and host and ":" not in host and port.isdigit() else hop
 
 
 def client_of(request: Request) -> Client:
@@ -52,9 +75,15 @@ def start_session(request: Request, user_id: int, session_id: UUID, remember: bo
     session = session_of(request)
     session.set("t", token)
     session.set("r", remember)
+    session.rotate_csrf_token()
 
 
 def end_session(request: Request) -> None:
+    _forget_login(request)
+    session_of(request).rotate_csrf_token()
+
+
+def _forget_login(request: Request) -> None:
     session = session_of(request)
     session.drop("t")
     session.drop("r")
@@ -77,7 +106,9 @@ async def current_user(request: Request) -> CurrentUser | None:
         else:
             user = await sessions.resolve(svc.db, user_id, session_id)
     if user is None:
-        end_session(request)
+        # The token rotates at an explicit login or logout; a session ended elsewhere keeps it,
+        # so the form this request carries is still judged by the token it was given.
+        _forget_login(request)
     return user
 
 
@@ -119,12 +150,14 @@ def guest_only(endpoint: Endpoint) -> Endpoint:
 
 
 def local_only(request: Request) -> None:
-    """The development pages: 404 outside development, to anyone but this machine, via a proxy."""
+    """The development pages: 404 outside development, to anyone but this machine, via a proxy
+    (any forwarding header, even an empty line of it: a loopback proxy forwards strangers)."""
     host = request.client.host if request.client else ""
     try:
         local = ipaddress.ip_address(host).is_loopback
     except ValueError:
         local = False
     development = request.app.state.site.development
-    if not development or not local or request.headers.get("x-forwarded-for"):
+    proxied = any(name in request.headers for name in FORWARDING_HEADERS)
+    if not development or not local or proxied:
         raise HTTPException(404)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 from starlette.datastructures import URL
@@ -20,6 +20,8 @@ from web.session import session_of
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 VARY = "HX-Request, HX-Request-Type"
+# Kept as they are in a redirect's URL: the reserved characters, and % (already encoded).
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,9 @@ def render(
 
 
 def redirect(request: Request, url: str) -> Response:
-    """After a successful POST: 303 for a plain form, HX-Redirect for htmx."""
+    """After a successful POST: 303 for a plain form, HX-Redirect for htmx. Headers are
+    Latin-1: anything else in the URL (a `next` in Japanese) is percent-encoded as UTF-8."""
+    url = quote(url, safe=URL_SAFE)
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url, "Vary": VARY})
     return RedirectResponse(url, status_code=303, headers={"Vary": VARY})
@@ -194,7 +198,9 @@ ERROR_TITLES = {
 def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
     """A rendered error page; to htmx a short fragment its error handler shows inline."""
     status = status if status in ERROR_TITLES else 500
-    values = {"status": status, "title": ERROR_TITLES[status]}
+    # The "try again" link follows the request's path, which anyone can write: a local one only.
+    retry = local_path(request.url.path)
+    values = {"status": status, "title": ERROR_TITLES[status], "retry": retry}
     return render(
         request,
         "templates/error.html",

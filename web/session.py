@@ -15,6 +15,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "mu_session"
+# Under https: a __Host- cookie can only be set by this origin itself (Secure, Path=/, no Domain),
+# so a sibling subdomain cannot plant or overwrite it.
+HOST_COOKIE = "__Host-mu_session"
 COOKIE_MAX_AGE = 30 * 24 * 3600
 
 
@@ -28,6 +31,16 @@ class Session(dict[str, Any]):
             self["c"] = secrets.token_urlsafe(32)
             self.modified = True
         return str(self["c"])
+
+    rotated = False
+
+    def rotate_csrf_token(self) -> None:
+        """A new token (at login and logout): one read before is refused from now on. The
+        response names it in `X-CSRF-Token`, so a page that logged in in place (htmx) updates
+        its forms without a reload."""
+        self.drop("c")
+        self.csrf_token()
+        self.rotated = True
 
     def set(self, key: str, value: Any) -> None:
         if self.get(key) != value:
@@ -46,13 +59,19 @@ def session_of(request: Request) -> Session:
 
 
 class SessionCookieMiddleware:
-    """Loads the signed cookie into scope["session_cookie"]; writes it back only when it changed."""
+    """Loads the signed cookie into scope["session_cookie"]; writes it back only when it changed.
+
+    A response that writes the cookie, and every response to a logged-in user (the session holds
+    a login token "t"), is marked no-store, unless, for the latter, it set its own Cache-Control
+    (static files and tiles, which hold nothing personal).
+    """
 
     def __init__(self, app: ASGIApp, secret_key: str, secure: bool) -> None:
         self.app = app
         self.serializer = URLSafeTimedSerializer(secret_key, salt="session-cookie")
         self.signer = self.serializer.make_signer()
         self.secure = secure
+        self.name = HOST_COOKIE if secure else COOKIE
         self._verified = lru_cache(maxsize=2048)(self._verify)
 
     def _verify(self, value: str) -> tuple[dict[str, Any], float]:
@@ -75,7 +94,12 @@ class SessionCookieMiddleware:
             return
         session = Session()
         raw = Headers(scope=scope).get("cookie", "")
-        value = _cookie_value(raw, COOKIE)
+        value = _cookie_value(raw, self.name)
+        # Moving to https renames the cookie: the old one is read once, then reissued and expired.
+        old = _cookie_value(raw, COOKIE) if self.secure else None
+        if value is None and old is not None:
+            value = old
+            session.modified = True
         if value:
             try:
                 session.update(self.load(value))
@@ -84,20 +108,30 @@ class SessionCookieMiddleware:
         scope["session_cookie"] = session
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and session.modified:
+            writes = session.modified or old is not None
+            if message["type"] == "http.response.start" and (writes or "t" in session):
                 headers = MutableHeaders(scope=message)
-                headers.append("Set-Cookie", self.cookie_header(session))
-                headers.append("Cache-Control", "no-store")
+                if session.modified:
+                    headers.append("Set-Cookie", self.cookie_header(session))
+                if old is not None:
+                    headers.append("Set-Cookie", f"{COOKIE}=; Max-Age=0{self.attributes}")
+                if writes or "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                if session.rotated:
+                    headers["X-CSRF-Token"] = session.csrf_token()
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
 
+    @property
+    def attributes(self) -> str:
+        return "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if self.secure else "")
+
     def cookie_header(self, session: Session) -> str:
-        attrs = "; Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if self.secure else "")
         if not session:
-            return f"{COOKIE}=; Max-Age=0{attrs}"
+            return f"{self.name}=; Max-Age=0{self.attributes}"
         age = f"; Max-Age={COOKIE_MAX_AGE}" if session.get("r") else ""
-        return f"{COOKIE}={self.dumps(session)}{age}{attrs}"
+        return f"{self.name}={self.dumps(session)}{age}{self.attributes}"
 
     def dumps(self, session: Session) -> str:
         """The serializer's own format (compact JSON in URL-safe base64, the timestamp, the

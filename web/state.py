@@ -1,11 +1,12 @@
 """Per-request state: the current user and the cookie policy (the original's codes: 1 essential
-only, 3 with analysis), and the 503 when the database is away."""
+only, 3 with analysis), and the 503 when the database is away or the key hashing is full."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accounts.keys import HasherBusy
 from sql.pool import UNAVAILABLE
 from web.guards import current_user
 from web.render import error_page
@@ -48,4 +49,9 @@ class RequestStateMiddleware:
                 raise
             request.state.user = None
             response = error_page(request, 503, {"Retry-After": RETRY_AFTER})
+            await response(scope, receive, send)
+        except HasherBusy as exc:
+            if started:
+                raise
+            response = error_page(request, 503, {"Retry-After": str(exc.retry_after)})
             await response(scope, receive, send)

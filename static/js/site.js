@@ -55,6 +55,18 @@
     }
   });
 
+  // Signing up in place starts a session with a new CSRF token: the response names it, and
+  // the page's forms and htmx's header take it, so they keep working without a reload.
+  document.addEventListener("htmx:after:request", function (event) {
+    var ctx = event.detail.ctx;
+    var token = ctx && ctx.response ? ctx.response.headers.get("X-CSRF-Token") : null;
+    if (!token) return;
+    document.body.setAttribute("hx-headers:inherited", JSON.stringify({ "X-CSRF-Token": token }));
+    document.querySelectorAll("input[name='csrf_token']").forEach(function (input) {
+      input.value = token;
+    });
+  });
+
   document.addEventListener("htmx:error", function (event) {
     var ctx = event.detail.ctx;
     if (ctx && ctx.response) return;
@@ -69,7 +81,6 @@
     if (!target && ctx && ctx.target && ctx.target.id) {
       target = document.getElementById(ctx.target.id);
     }
-    revealCopyButtons();
     if (!target) return;
     var focusable = target.querySelector("[aria-invalid='true']") ||
       target.querySelector("[data-focus-after-swap]");
@@ -96,37 +107,6 @@
     if (field) field.focus();
   });
 
-  // Copy buttons do nothing without JavaScript, so they stay hidden until this script runs.
-  function revealCopyButtons() {
-    document.querySelectorAll("[data-copy-target][hidden]").forEach(function (button) {
-      button.hidden = false;
-    });
-  }
-
-  function copied(button, text) {
-    var label = button.querySelector(".copy-label");
-    if (label) label.textContent = text;
-    announce(text);
-  }
-
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest("[data-copy-target]") : null;
-    if (!button) return;
-    var source = document.getElementById(button.getAttribute("data-copy-target"));
-    if (!source) return;
-    var selectIt = function () {
-      window.getSelection().selectAllChildren(source);
-      copied(button, "Selected: press Ctrl+C to copy");
-    };
-    if (!navigator.clipboard || !window.isSecureContext) {
-      selectIt();
-      return;
-    }
-    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-      copied(button, "Copied");
-    }, selectIt);
-  });
-
   // With TILES_BASE_URL, a tile comes from the bucket. One still waiting to be uploaded there
   // (the store was down at sign-up) fails to load: the site serves it at /tiles/<name> meanwhile.
   function tileFromSite(img) {
@@ -144,6 +124,4 @@
   document.querySelectorAll("img[data-tile]").forEach(function (img) {
     if (img.complete && img.naturalWidth === 0) tileFromSite(img);
   });
-
-  revealCopyButtons();
 })();
