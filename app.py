@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 import settings as settings_module
 from accounts.runtime import running, tile_store
-from routes import album, auth, consent, devoutbox, gallery, pages, profile, recovery, tiles
+from routes import album, auth, consent, devoutbox, gallery, mfa, pages, profile, recovery, tiles
 from settings import Settings
 from web.guard import GuardMiddleware
 from web.headers import CachedStatic, GZip, SecurityHeadersMiddleware
@@ -64,6 +64,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             *consent.routes,
             *album.routes,
             *auth.routes,
+            *mfa.routes,
             *profile.routes,
             *recovery.routes,
             *devoutbox.routes,
@@ -80,7 +81,12 @@ def create_app(config: Settings | None = None) -> Starlette:
                 img_sources=f" {config.tiles_base_url}/" if config.tiles_base_url else "",
             ),
             Middleware(AllowedHostsMiddleware, allowed=config.allowed_hosts),
-            Middleware(SessionCookieMiddleware, secret_key=config.secret_key, secure=config.https),
+            Middleware(
+                SessionCookieMiddleware,
+                secret_key=config.secret_key,
+                secure=config.https,
+                fallbacks=config.secret_key_fallbacks,
+            ),
             Middleware(RequestStateMiddleware),
             Middleware(GuardMiddleware, base_url=config.base_url, refuse=refuse),
         ],

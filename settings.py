@@ -37,6 +37,8 @@ class Limits:
     account_change: tuple[int, int] = (5, 60)
     email_change_account: tuple[int, int] = (3, 3600)
     mail_address: tuple[int, int] = (3, 3600)
+    mfa_account: tuple[int, int] = (10, 900)
+    mfa_ip: tuple[int, int] = (20, 60)
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,15 @@ class Settings:
     mail_retry_cap: float = 30.0
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
+    secret_key_fallbacks: tuple[str, ...] = ()
     db_timeout: float = 2.0
     limits: Limits = field(default_factory=Limits)
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """SECRET_KEY, which signs and seals everything new, then the older keys that still
+        verify and open what they made (SECRET_KEY_FALLBACKS)."""
+        return (self.secret_key, *self.secret_key_fallbacks)
 
     @property
     def production(self) -> bool:
@@ -254,6 +263,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     secret_key = env.get("SECRET_KEY") or _secret_from(data_dir)
     if len(secret_key.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
+    fallbacks = tuple(
+        k.strip() for k in env.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+    )
+    if any(len(k.encode()) < MIN_SECRET_BYTES for k in fallbacks):
+        raise SettingsError(
+            f"each key of SECRET_KEY_FALLBACKS must be at least {MIN_SECRET_BYTES} bytes long"
+        )
 
     database_url = env.get("DATABASE_URL") or None
     if database_url:
@@ -286,6 +302,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         secret_key=secret_key,
+        secret_key_fallbacks=fallbacks,
         base_url=base_url.rstrip("/"),
         allowed_hosts=allowed_hosts,
         smtp_url=smtp_url,

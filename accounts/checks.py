@@ -58,6 +58,11 @@ def login_account_key(email: str) -> str:
     return f"login:account:{email.strip().lower()}"
 
 
+def mfa_account_key(user_id: int) -> str:
+    """The throttle key counting wrong second-factor codes for one account."""
+    return f"mfa:account:{user_id}"
+
+
 def change_key(user_id: int) -> str:
     """The throttle key counting the attempts to change an account (they need the key)."""
     return f"change:{user_id}"

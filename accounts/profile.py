@@ -37,6 +37,7 @@ async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
     if user is None or not right:
         raise AccountError(WRONG_KEY, "accesskey")
     await throttle.give_back(svc.db, limit_key)
+    await sessions.authenticated(svc.db, current.session_id, svc.clock.now())
     return user
 
 
@@ -116,7 +117,7 @@ async def confirm_email_change(
 ) -> tuple[Confirmation, int, UUID | None] | None:
     """None when the token is no email-change token; otherwise what following it did. Like
     the first confirmation, it leaves the account one session: this browser's."""
-    claims = tokens.decode(svc.settings.secret_key, tokens.CHANGE_AUDIENCE, token)
+    claims = tokens.decode(svc.settings.secret_keys, tokens.CHANGE_AUDIENCE, token)
     if claims is None:
         return None
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from uuid import UUID
 
@@ -11,7 +9,7 @@ from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
 from accounts.keys import HasherBusy, generate_code, key_problem
 from accounts.runtime import Client, Services
-from sql import resets, sessions, throttle, users
+from sql import pending_logins, resets, sessions, throttle, users
 
 RESET_SECONDS = 10 * 60
 CODE = re.compile(r"[0-9]{6}")
@@ -20,7 +18,7 @@ CODE_FAILED = "That code is wrong or has expired. Ask for a new one."
 
 def reset_id_of(svc: Services, token: str) -> UUID | None:
     """The request a reset link names, while its signature and lifetime hold."""
-    claims = tokens.decode(svc.settings.secret_key, tokens.RESET_AUDIENCE, token)
+    claims = tokens.decode(svc.settings.secret_keys, tokens.RESET_AUDIENCE, token)
     try:
         return UUID(str(claims["rid"])) if claims else None
     except (KeyError, ValueError):
@@ -35,8 +33,7 @@ async def link_usable(svc: Services, token: str) -> bool:
 
 def address_digest(svc: Services, email: str) -> bytes:
     """How a forgotten-key request names its address: a keyed hash, never the address."""
-    key = hashlib.sha256(b"reset-address\x00" + svc.settings.secret_key.encode()).digest()
-    return hmac.new(key, email.lower().encode(), hashlib.sha256).digest()
+    return svc.keyring.mac(b"reset-address", email.lower().encode())
 
 
 async def request_reset(svc: Services, raw_email: str, client: Client) -> str:
@@ -120,6 +117,8 @@ async def reset_key(
         if await throttle.hits(svc.db, lock_key, seconds) >= limit:
             await svc.log(user.id, "account_unlocked", client)
         await throttle.clear(svc.db, lock_key)
+        await throttle.clear(svc.db, checks.mfa_account_key(user.id))
+        await pending_logins.forget_user(svc.db, user.id)
         await svc.log(user.id, "reset_done", client)
         if await sessions.delete_all(svc.db, user.id):
             await svc.log(user.id, "sessions_ended_by_reset", client)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from accounts.identity import Namer, load_namer
 from accounts.keys import Hasher
 from services.delivery import delivery_for
 from services.housekeeping import Housekeeper
+from services.keyring import Keyring
 from services.letters import Renderer
 from services.outbox import Dispatcher
 from services.tiles import LocalTileStore, TileStore
@@ -35,6 +37,16 @@ class Client:
     user_agent: str
 
 
+class Clock:
+    """The one clock the rules read, so a test can move time rather than wait for it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 @dataclass(frozen=True)
 class Services:
     db: PooledDatabase
@@ -45,10 +57,12 @@ class Services:
     tile_worker: TileWorker
     renderer: Renderer
     wake_mailer: Callable[[], None]
+    keyring: Keyring
+    clock: Clock
 
     def change(self) -> UnitOfWork:
         """A transaction whose emails and tile jobs go out once it commits."""
-        return UnitOfWork(self.db, self.settings.secret_key, self.wake_mailer, self.tile_worker)
+        return UnitOfWork(self.db, self.keyring, self.wake_mailer, self.tile_worker)
 
     async def log(
         self, user_id: int | None, event: str, client: Client | None, detail: str | None = None
@@ -99,6 +113,8 @@ async def running(
             tile_worker=tile_worker,
             renderer=renderer,
             wake_mailer=dispatcher.wake,
+            keyring=Keyring(settings.secret_key, settings.secret_key_fallbacks),
+            clock=Clock(),
         )
         started: list[PollingWorker] = [dispatcher, tile_worker, Housekeeper(db)] if workers else []
         for worker in started:

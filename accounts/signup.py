@@ -91,7 +91,7 @@ async def confirm_email(
     The first use proves the mailbox, so it ends every other session of the account: whoever
     signed up with someone else's address is logged out. The browser that follows the link
     keeps its session of this account, or gets one."""
-    claims = tokens.decode(svc.settings.secret_key, tokens.CONFIRM_AUDIENCE, token)
+    claims = tokens.decode(svc.settings.secret_keys, tokens.CONFIRM_AUDIENCE, token)
     if claims is None:
         return Confirmation.INVALID, 0, None
     try:

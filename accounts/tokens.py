@@ -37,9 +37,11 @@ def _signed_claims(secret: str, audience: str, token: str) -> dict[str, Any] | N
     return claims
 
 
-def decode(secret: str, audience: str, token: str) -> dict[str, Any] | None:
-    """The claims of a valid, unexpired token for that purpose; None for anything else."""
-    claims = _signed_claims(secret, audience, token)
+def decode(secrets: str | tuple[str, ...], audience: str, token: str) -> dict[str, Any] | None:
+    """The claims of a valid, unexpired token for that purpose, signed with one of `secrets`
+    (SECRET_KEY, then its fallbacks); None for anything else."""
+    keys = (secrets,) if isinstance(secrets, str) else secrets
+    claims = next(filter(None, (_signed_claims(key, audience, token) for key in keys)), None)
     expires = claims.get("exp") if claims else None
     if not isinstance(expires, int | float) or expires <= time.time():
         return None

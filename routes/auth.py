@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -58,7 +60,7 @@ async def login(request: Request) -> Response:
     target = local_path(values["next"], "/")
     shown = {"email": values["email"][:MAX_EMAIL], "next": target}
     try:
-        user_id, session_id = await login_rules.log_in(
+        outcome = await login_rules.log_in(
             services(request),
             values["email"],
             values["key"],
@@ -70,7 +72,10 @@ async def login(request: Request) -> Response:
     except Throttled as exc:
         message = LOCKED.format(seconds=exc.retry_after) if exc.locked else None
         return throttled(request, exc, page, fragment, shown, message=message)
-    guards.start_session(request, user_id, session_id, remember=values["remember"] == "on")
+    if isinstance(outcome, login_rules.CodeNeeded):
+        guards.start_pending_login(request, outcome.pending_id)
+        return redirect(request, f"/auth/login/verify?next={quote(target, safe='/')}")
+    guards.start_session(request, outcome.user_id, outcome.session_id, remember=outcome.remember)
     flash(request, "Welcome back!")
     return redirect(request, target)
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from accounts import mfa
 from accounts import profile as changes
 from accounts.checks import AccountError, Throttled
 from routes.forms import form_values, retry_after, wait_message
@@ -18,7 +19,7 @@ from web.guards import client_of, login_required, services
 from web.render import flash, redirect, render, wants_fragment
 
 PAGE = "templates/auth/userprofile.html"
-ALL = ("pending", "sessions", "events")
+ALL = ("pending", "sessions", "events", "mfa")
 FORMS = {
     "nickname": ("partials/profile/nickname_form.html", ()),
     "key": ("partials/profile/key_form.html", ("sessions",)),
@@ -36,6 +37,7 @@ async def profile_values(request: Request, needs: tuple[str, ...] = ALL) -> dict
         "pending": await email_changes.of_user(svc.db, user.id) if "pending" in needs else None,
         "sessions": await sessions.of_user(svc.db, user.id) if "sessions" in needs else [],
         "events": await security_events.recent(svc.db, user.id) if "events" in needs else [],
+        "mfa": await mfa.status(svc, user.id) if "mfa" in needs else None,
     }
 
 

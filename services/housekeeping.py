@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.worker import PollingWorker
-from sql import email_changes, outbox, resets, security_events, sessions, throttle
+from sql import (
+    email_changes,
+    outbox,
+    pending_logins,
+    resets,
+    security_events,
+    sessions,
+    throttle,
+    totp,
+)
 from sql.pool import PooledDatabase
 
 INTERVAL = 600.0
@@ -21,6 +32,9 @@ async def sweep(db: PooledDatabase) -> None:
     await outbox.prune_sent(db, SENT_MAIL_DAYS)
     await outbox.prune_failed(db, FAILED_MAIL_DAYS)
     await security_events.prune(db, SECURITY_LOG_DAYS)
+    now = datetime.now(UTC)
+    await pending_logins.prune(db, now)
+    await totp.prune_setups(db, now)
 
 
 class Housekeeper(PollingWorker):

@@ -3,7 +3,6 @@ derived from SECRET_KEY), and how each event's templates render it."""
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -11,11 +10,10 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.keyring import Keyring
 from settings import Settings
 from sql import outbox
 
@@ -23,23 +21,20 @@ SITE = "minimal-user"
 EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "emails"
 
 
-def fernet(secret_key: str) -> Fernet:
-    """The key that seals secrets waiting in the outbox, derived from SECRET_KEY."""
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"outbox-secrets").derive(
-        secret_key.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(derived))
+OUTBOX_INFO = b"outbox-secrets"
 
 
-def seal(secret_key: str, values: dict[str, str]) -> bytes | None:
-    return fernet(secret_key).encrypt(json.dumps(values).encode()) if values else None
+def seal(keyring: Keyring, values: dict[str, str]) -> bytes | None:
+    """The secrets of an email, encrypted with SECRET_KEY's outbox key while they wait."""
+    return keyring.fernet(OUTBOX_INFO).encrypt(json.dumps(values).encode()) if values else None
 
 
-def unseal(secret_key: str, sealed: bytes | None) -> dict[str, str]:
+def unseal(keyring: Keyring, sealed: bytes | None) -> dict[str, str]:
+    """What `seal` made, with SECRET_KEY or one of its fallbacks; {} if none opens it."""
     if not sealed:
         return {}
     try:
-        values: dict[str, str] = json.loads(fernet(secret_key).decrypt(bytes(sealed)))
+        values: dict[str, str] = json.loads(keyring.fernet(OUTBOX_INFO).decrypt(bytes(sealed)))
     except InvalidToken:
         return {}
     return values
@@ -83,7 +78,7 @@ class Renderer:
 def letter_of(message: outbox.Message, settings: Settings) -> Letter:
     values = {
         **message.context,
-        **unseal(settings.secret_key, message.secret),
+        **unseal(Keyring(settings.secret_key, settings.secret_key_fallbacks), message.secret),
         "base_url": settings.base_url,
         "recipient": message.recipient,
     }

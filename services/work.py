@@ -13,6 +13,7 @@ from typing import Any
 
 from databases.core import Transaction
 
+from services.keyring import Keyring
 from services.letters import seal
 from services.tilework import TileWorker
 from sql import outbox, tile_jobs
@@ -26,12 +27,12 @@ class UnitOfWork:
     def __init__(
         self,
         db: PooledDatabase,
-        secret_key: str,
+        keyring: Keyring,
         wake_mailer: Callable[[], None],
         tile_worker: TileWorker,
     ) -> None:
         self.db = db
-        self.secret_key = secret_key
+        self.keyring = keyring
         self.wake_mailer = wake_mailer
         self.tile_worker = tile_worker
         self.emails = 0
@@ -67,7 +68,7 @@ class UnitOfWork:
         secrets: dict[str, str] | None = None,
     ) -> None:
         """Queue an email; the secrets (a key, a code) are sealed until it is delivered."""
-        await outbox.add(self.db, event, recipient, context, seal(self.secret_key, secrets or {}))
+        await outbox.add(self.db, event, recipient, context, seal(self.keyring, secrets or {}))
         self.emails += 1
 
     async def tile(self, action: str, name: str, svg: str | None = None) -> None:

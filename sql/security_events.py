@@ -27,12 +27,24 @@ LABELS = {
     "account_deleted": "Account deleted",
     "account_disabled": "Account disabled by an operator",
     "account_enabled": "Account enabled by an operator",
+    "login_key_accepted": "Access key accepted; code asked",
+    "mfa_code_failed": "Wrong second-factor code",
+    "mfa_failures": "Login stopped after five wrong codes",
+    "mfa_enabled": "Authenticator app turned on",
+    "mfa_disabled": "Authenticator app turned off",
+    "mfa_reset": "Second factor reset by an operator",
+    "recovery_regenerated": "New recovery codes made",
+    "recovery_used": "Recovery code used",
+    "reauthenticated": "Confirmed it was you",
 }
 
 
 METHODS = {
     "key": "with the access key",
     "link": "with the confirmation link",
+    "totp": "with a code from the authenticator app",
+    "code": "with a second-factor code",
+    "recovery": "with a recovery code",
 }
 
 

@@ -21,6 +21,7 @@ class CurrentUser:
     confirmed: bool
     tile: str
     session_id: UUID
+    authenticated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -33,20 +34,43 @@ class SessionRow:
 
 
 async def create(
-    db: PooledDatabase, user_id: int, ip: str, user_agent: str, remember: bool
+    db: PooledDatabase,
+    user_id: int,
+    ip: str,
+    user_agent: str,
+    remember: bool,
+    authenticated_at: datetime | None = None,
 ) -> UUID:
+    """A session; `authenticated_at` when its user just proved who they are (a key, a code),
+    None when only the mailbox was proven (a confirmation link)."""
     value = await fetch_val(
         db,
-        "insert into minimaluser.tbl_session (aut_id, ses_ip, ses_user_agent, ses_remember)"
-        " values (:user_id, :ip, :user_agent, :remember) returning ses_id",
-        {"user_id": user_id, "ip": ip[:64], "user_agent": user_agent[:512], "remember": remember},
+        "insert into minimaluser.tbl_session"
+        " (aut_id, ses_ip, ses_user_agent, ses_remember, ses_authenticated_at)"
+        " values (:user_id, :ip, :user_agent, :remember, :authenticated_at) returning ses_id",
+        {
+            "user_id": user_id,
+            "ip": ip[:64],
+            "user_agent": user_agent[:512],
+            "remember": remember,
+            "authenticated_at": authenticated_at,
+        },
     )
     return UUID(str(value))
 
 
+async def authenticated(db: PooledDatabase, session_id: UUID, at: datetime) -> None:
+    """This browser's user proved who they are again (re-authentication)."""
+    await execute(
+        db,
+        "update minimaluser.tbl_session set ses_authenticated_at = :at where ses_id = :session_id",
+        {"session_id": session_id, "at": at},
+    )
+
+
 RESOLVE = (
     "with live as ("
-    " select s.ses_id, s.aut_id from minimaluser.tbl_session s"
+    " select s.ses_id, s.aut_id, s.ses_authenticated_at from minimaluser.tbl_session s"
     " where s.ses_id = :session_id and s.aut_id = :user_id"
     " and (s.ses_remember and s.ses_created > now() - make_interval(days => :remember_days)"
     " or not s.ses_remember"
@@ -54,7 +78,8 @@ RESOLVE = (
     " touch as (update minimaluser.tbl_session set ses_last_seen = now()"
     " where ses_id = (select ses_id from live)"
     " and ses_last_seen < now() - interval '1 minute')"
-    " select u.aut_id, u.aut_email, u.aut_name, u.aut_confirmed, u.aut_tile, live.ses_id"
+    " select u.aut_id, u.aut_email, u.aut_name, u.aut_confirmed, u.aut_tile, live.ses_id,"
+    " live.ses_authenticated_at"
     " from live join minimaluser.tbl_auth u on u.aut_id = live.aut_id where u.aut_isvalid"
 )
 
@@ -80,6 +105,7 @@ async def resolve(db: PooledDatabase, user_id: int, session_id: UUID) -> Current
         confirmed=row["aut_confirmed"],
         tile=row["aut_tile"],
         session_id=row["ses_id"],
+        authenticated_at=row["ses_authenticated_at"],
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from services.keyring import Keyring
 from services.tiles import LocalTileStore
 from services.tilework import TileWorker
 from services.work import UnitOfWork
@@ -27,7 +28,7 @@ class Wakes:
 
 def unit(db: PooledDatabase, tmp_path: Path, wakes: Wakes) -> UnitOfWork:
     worker = TileWorker(db, LocalTileStore(tmp_path), retry_cap=1.0)
-    return UnitOfWork(db, SECRET, wakes, worker)
+    return UnitOfWork(db, Keyring(SECRET), wakes, worker)
 
 
 async def outbox_secrets(db: PooledDatabase, recipient: str) -> list[bytes | None]:

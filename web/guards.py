@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from accounts import tokens
+from accounts import mfa, tokens
 from accounts.runtime import Client, Services
 from sql import sessions
 from sql.sessions import CurrentUser
@@ -78,6 +78,23 @@ def start_session(request: Request, user_id: int, session_id: UUID, remember: bo
     session.rotate_csrf_token()
 
 
+def start_pending_login(request: Request, pending_id: UUID) -> None:
+    """The key was right; the second factor is asked in this browser only (its cookie)."""
+    session_of(request).set("p", str(pending_id))
+
+
+def pending_login_of(request: Request) -> UUID | None:
+    value = session_of(request).get("p")
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def end_pending_login(request: Request) -> None:
+    session_of(request).drop("p")
+
+
 def end_session(request: Request) -> None:
     _forget_login(request)
     session_of(request).rotate_csrf_token()
@@ -96,7 +113,7 @@ async def current_user(request: Request) -> CurrentUser | None:
     if not token:
         return None
     svc = services(request)
-    claims = tokens.decode(svc.settings.secret_key, tokens.SESSION_AUDIENCE, str(token))
+    claims = tokens.decode(svc.settings.secret_keys, tokens.SESSION_AUDIENCE, str(token))
     user = None
     if claims is not None:
         try:
@@ -137,6 +154,27 @@ def confirmation_required(endpoint: Endpoint) -> Endpoint:
         return await endpoint(request)
 
     return guarded
+
+
+def fresh_authentication_required(page: str) -> Callable[[Endpoint], Endpoint]:
+    """Sensitive actions: this browser's session proved its user (key, second-factor code) in
+    the last 10 minutes, or re-authentication comes first. A GET comes back to itself after it;
+    a POST is not replayed: it comes back to `page`, which says to do it again."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @confirmation_required
+        @wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            if mfa.fresh(request.state.user, services(request).clock.now()):
+                return await endpoint(request)
+            if request.method == "GET":
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return redirect(request, f"/auth/reauthenticate?next={quote(target, safe='/')}")
+            return redirect(request, f"/auth/reauthenticate?next={quote(page, safe='/')}&again=1")
+
+        return guarded
+
+    return decorate
 
 
 def guest_only(endpoint: Endpoint) -> Endpoint:

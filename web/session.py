@@ -66,9 +66,13 @@ class SessionCookieMiddleware:
     (static files and tiles, which hold nothing personal).
     """
 
-    def __init__(self, app: ASGIApp, secret_key: str, secure: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, secret_key: str, secure: bool, fallbacks: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
-        self.serializer = URLSafeTimedSerializer(secret_key, salt="session-cookie")
+        # itsdangerous signs with the last key and accepts any: SECRET_KEY last, older before.
+        keys = [*reversed(fallbacks), secret_key]
+        self.serializer = URLSafeTimedSerializer(keys, salt="session-cookie")
         self.signer = self.serializer.make_signer()
         self.secure = secure
         self.name = HOST_COOKIE if secure else COOKIE
