@@ -17,7 +17,19 @@ from starlette.types import Receive, Scope, Send
 
 import settings as settings_module
 from accounts.runtime import running, tile_store
-from routes import album, auth, consent, devoutbox, gallery, mfa, pages, profile, recovery, tiles
+from routes import (
+    album,
+    auth,
+    consent,
+    devoutbox,
+    gallery,
+    login_code,
+    mfa,
+    pages,
+    profile,
+    recovery,
+    tiles,
+)
 from settings import Settings
 from web.guard import GuardMiddleware
 from web.headers import CachedStatic, GZip, SecurityHeadersMiddleware
@@ -65,6 +77,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             *album.routes,
             *auth.routes,
             *mfa.routes,
+            *login_code.routes,
             *profile.routes,
             *recovery.routes,
             *devoutbox.routes,

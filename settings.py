@@ -39,6 +39,8 @@ class Limits:
     mail_address: tuple[int, int] = (3, 3600)
     mfa_account: tuple[int, int] = (10, 900)
     mfa_ip: tuple[int, int] = (20, 60)
+    login_code_address: tuple[int, int] = (3, 900)
+    login_code_ip: tuple[int, int] = (20, 60)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,11 @@ async def _key_checked(svc: Services, email: str, key: str, client: Client) -> u
     return user
 
 
+async def second_factor_on(svc: Services, user_id: int) -> bool:
+    """Does a login of this account need a second step after its key or login code?"""
+    return await totp.of_user(svc.db, user_id) is not None
+
+
 async def log_in(
     svc: Services, raw_email: str, key: str, client: Client, remember: bool
 ) -> LoggedIn | CodeNeeded:
@@ -74,7 +79,7 @@ async def log_in(
     email = raw_email.strip()[:MAX_EMAIL].lower()
     user = await _key_checked(svc, email, key, client)
     now = svc.clock.now()
-    if await totp.of_user(svc.db, user.id) is not None:
+    if await second_factor_on(svc, user.id):
         pending_id = await pending_logins.create(svc.db, user.id, remember, now + PENDING_LASTS)
         await svc.log(user.id, "login_key_accepted", client)
         return CodeNeeded(pending_id)
@@ -117,7 +122,7 @@ async def complete_login(
         await svc.log(user.id, "mfa_code_failed", client)
         if attempt.attempts >= pending_logins.MAX_ATTEMPTS:
             async with svc.change() as work:
-                await pending_logins.take(svc.db, pending_id)
+                await pending_logins.take(svc.db, pending_id, now)
                 context = {"nickname": user.nickname, "ip": client.ip}
                 await work.email("mfa_failures", user.email, context)
                 await svc.log(user.id, "mfa_failures", client)
@@ -125,14 +130,30 @@ async def complete_login(
         raise AccountError(mfa.WRONG_CODE, "code")
     await throttle.give_back(svc.db, ip_key)
     await throttle.give_back(svc.db, account_key)
+    return await finish_pending(svc, pending_id, user.id, method, client)
+
+
+async def finish_pending(
+    svc: Services, pending_id: UUID, user_id: int, method: str, client: Client
+) -> LoggedIn:
+    """The pending login of `user_id` passed its second factor (`method`): its session, once.
+    Every second factor ends here (a code, a recovery code, a passkey)."""
+    now = svc.clock.now()
     async with svc.db.transaction():
-        if not await pending_logins.take(svc.db, pending_id):
+        found = await pending_logins.take(svc.db, pending_id, now)
+        if found is None or found.user_id != user_id:
             raise AccountError(PENDING_GONE)
         session_id = await sessions.create(
-            svc.db, user.id, client.ip, client.user_agent, attempt.remember, authenticated_at=now
+            svc.db, user_id, client.ip, client.user_agent, found.remember, authenticated_at=now
         )
-        await svc.log(user.id, "login", client, method)
-    return LoggedIn(user.id, session_id, attempt.remember)
+        await svc.log(user_id, "login", client, method)
+    return LoggedIn(user_id, session_id, found.remember)
+
+
+async def pending_user(svc: Services, pending_id: UUID) -> int | None:
+    """The account a live pending login is for (a passkey must be that account's)."""
+    found = await pending_logins.live(svc.db, pending_id, svc.clock.now())
+    return found.user_id if found else None
 
 
 async def reauthenticate(

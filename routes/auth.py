@@ -20,8 +20,8 @@ from web.render import flash, local_path, redirect, render, wants_fragment
 
 LOCKED = (
     "Too many wrong keys for this account: logins with a key are paused for {seconds} seconds."
-    " If it is your account, set a new key now on the forgotten-key page: proving your mailbox"
-    " lifts the pause."
+    " If it is your account, log in with an emailed code, or set a new key on the forgotten-key"
+    " page: proving your mailbox lifts the pause."
 )
 
 

@@ -3,6 +3,7 @@ codes, the code step of a login and re-authentication."""
 
 from __future__ import annotations
 
+from accounts.login_code import CODE_FAILED, SENT
 from accounts.mfa import WRONG_CODE, WRONG_SETUP_CODE, Status
 from routes.samples import Sample, SampleUser
 
@@ -22,6 +23,7 @@ def security_samples(user: SampleUser) -> list[Sample]:
     off, on, low = Status(False, 0), Status(True, 10), Status(True, 2)
     setup = {"secret": SAMPLE_SECRET, "qr": QR, "errors": {}}
     reauth = {"next": "/auth/mfa", "again": False, "totp": False, "errors": {}}
+    ask = {"stage": "code", "email": "", "errors": {}, "message": "", "next": "/"}
     return [
         Sample("partials/profile/security.html", "off", {"user": user, "mfa": off}),
         Sample("partials/profile/security.html", "not confirmed yet", {"user": guest, "mfa": off}),
@@ -60,6 +62,18 @@ def security_samples(user: SampleUser) -> list[Sample]:
                 "errors": {},
                 "error": "Too many attempts. Please wait 60 seconds and try again.",
             },
+        ),
+        Sample("partials/auth/login_code_form.html", "ask for a code", {**ask, "stage": "email"}),
+        Sample(
+            "partials/auth/login_code_form.html",
+            "invalid address",
+            {**ask, "stage": "email", "email": "ada@", "errors": {"email": "Enter a valid email."}},
+        ),
+        Sample("partials/auth/login_code_form.html", "code sent", {**ask, "message": SENT}),
+        Sample(
+            "partials/auth/login_code_form.html",
+            "wrong code",
+            {**ask, "errors": {"code": CODE_FAILED}},
         ),
         Sample("partials/auth/reauth_form.html", "key only", reauth),
         Sample("partials/auth/reauth_form.html", "key or code", {**reauth, "totp": True}),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from services.worker import PollingWorker
 from sql import (
     email_changes,
+    login_codes,
     outbox,
     pending_logins,
     resets,
@@ -34,6 +35,7 @@ async def sweep(db: PooledDatabase) -> None:
     await security_events.prune(db, SECURITY_LOG_DAYS)
     now = datetime.now(UTC)
     await pending_logins.prune(db, now)
+    await login_codes.prune(db, now)
     await totp.prune_setups(db, now)
 
 

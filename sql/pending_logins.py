@@ -60,14 +60,19 @@ async def spend_attempt(db: PooledDatabase, pending_id: UUID, now: datetime) -> 
     )
 
 
-async def take(db: PooledDatabase, pending_id: UUID) -> bool:
-    """End the pending login (it succeeded); False when another request ended it first."""
+async def take(db: PooledDatabase, pending_id: UUID, now: datetime) -> Pending | None:
+    """End the pending login (it passed): once, while it lasts; None when it is gone."""
     row = await fetch_one(
         db,
-        "delete from minimaluser.tbl_pending_login where pnd_id = :id returning pnd_id",
-        {"id": pending_id},
+        "delete from minimaluser.tbl_pending_login where pnd_id = :id and pnd_expires > :now"
+        " returning pnd_id, aut_id, pnd_remember, pnd_attempts",
+        {"id": pending_id, "now": now},
     )
-    return row is not None
+    return (
+        Pending(row["pnd_id"], row["aut_id"], row["pnd_remember"], row["pnd_attempts"])
+        if row
+        else None
+    )
 
 
 async def forget_user(db: PooledDatabase, user_id: int) -> None:

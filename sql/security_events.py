@@ -36,6 +36,9 @@ LABELS = {
     "recovery_regenerated": "New recovery codes made",
     "recovery_used": "Recovery code used",
     "reauthenticated": "Confirmed it was you",
+    "login_code_requested": "Login code asked for",
+    "login_code_accepted": "Login code accepted; second factor asked",
+    "sessions_ended_by_login_code": "Other sessions logged out by a login code",
 }
 
 
@@ -45,6 +48,8 @@ METHODS = {
     "totp": "with a code from the authenticator app",
     "code": "with a second-factor code",
     "recovery": "with a recovery code",
+    "passkey": "with a passkey",
+    "login_code": "with an emailed login code",
 }
 
 

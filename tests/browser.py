@@ -72,6 +72,8 @@ RELAXED_THROTTLES = {
     "THROTTLE_SIGNUP_IP": "10000/60",
     "THROTTLE_LOGIN_IP": "10000/60",
     "THROTTLE_FORGOT_IP": "10000/60",
+    "THROTTLE_MFA_IP": "10000/60",
+    "THROTTLE_LOGIN_CODE_IP": "10000/60",
 }
 
 OpenPage = Callable[..., Awaitable[Page]]

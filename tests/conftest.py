@@ -73,7 +73,12 @@ async def strict_app(postgres: Postgres, mailbox: Mailbox) -> AsyncIterator[Any]
     from app import create_app
 
     env = app_env(postgres.create_database(), SMTP_URL=mailbox.url)
-    for name in ("THROTTLE_SIGNUP_IP", "THROTTLE_LOGIN_IP", "THROTTLE_FORGOT_IP"):
+    for name in (
+        "THROTTLE_SIGNUP_IP",
+        "THROTTLE_LOGIN_IP",
+        "THROTTLE_FORGOT_IP",
+        "THROTTLE_LOGIN_CODE_IP",
+    ):
         env.pop(name)
     application = create_app(settings_module.load(env))
     async with application.router.lifespan_context(application):

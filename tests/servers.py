@@ -59,6 +59,7 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
         "THROTTLE_SIGNUP_IP": "100000/60",
         "THROTTLE_LOGIN_IP": "100000/60",
         "THROTTLE_FORGOT_IP": "100000/60",
+        "THROTTLE_LOGIN_CODE_IP": "100000/60",
         **extra,
     }
 
