@@ -11,7 +11,7 @@ from accounts import checks, mfa
 from accounts.checks import MAX_EMAIL, AccountError, Throttled
 from accounts.keys import HasherBusy
 from accounts.runtime import Client, Services
-from sql import pending_logins, sessions, throttle, totp, users
+from sql import passkeys, pending_logins, sessions, throttle, totp, users
 from sql.sessions import CurrentUser
 
 MAX_KEY = 128
@@ -68,7 +68,9 @@ async def _key_checked(svc: Services, email: str, key: str, client: Client) -> u
 
 async def second_factor_on(svc: Services, user_id: int) -> bool:
     """Does a login of this account need a second step after its key or login code?"""
-    return await totp.of_user(svc.db, user_id) is not None
+    if await totp.of_user(svc.db, user_id) is not None:
+        return True
+    return await passkeys.exists(svc.db, user_id)
 
 
 async def log_in(

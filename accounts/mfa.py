@@ -13,7 +13,7 @@ from cryptography.fernet import InvalidToken
 
 from accounts.checks import AccountError
 from accounts.runtime import Client, Services
-from sql import recovery_codes, sessions, totp
+from sql import passkeys, recovery_codes, sessions, totp
 from sql.sessions import CurrentUser
 from sql.users import User
 
@@ -145,9 +145,13 @@ async def regenerate_recovery_codes(
 async def reset_second_factor(
     svc: Services, user: User | CurrentUser, client: Client | None, *, by_operator: bool = True
 ) -> bool:
-    """Turn the second factor off (the owner, or an operator); True if one was on."""
+    """Turn the authenticator app off (the owner), or every second factor, passkeys too (an
+    operator, for a user who lost them all); True if one was on."""
     async with svc.change() as work:
-        if not await totp.remove(svc.db, user.id):
+        removed = await totp.remove(svc.db, user.id)
+        if by_operator:
+            removed = bool(await passkeys.remove_all(svc.db, user.id)) or removed
+        if not removed:
             return False
         await recovery_codes.remove(svc.db, user.id)
         context = {"nickname": user.nickname, "by_operator": by_operator}

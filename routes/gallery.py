@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from routes.samples import SampleUser, samples
+from routes.samples_passkeys import passkey_samples
 from routes.samples_security import security_samples
 from web.guards import local_only, services
 from web.render import context, render, templates
@@ -38,7 +39,7 @@ async def gallery(request: Request) -> Response:
     user = SampleUser()
     tile = sample_tile(request, user)
     sections: dict[str, dict[str, Any]] = {}
-    for sample in [*samples(user), *security_samples(user)]:
+    for sample in [*samples(user), *security_samples(user), *passkey_samples(user)]:
         values = context(request, tile_url=lambda _name: tile, **sample.values)
         html = env.get_template(sample.partial).render(values)
         section = sections.setdefault(

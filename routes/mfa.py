@@ -11,8 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accounts import login as login_rules
-from accounts import mfa
+from accounts import mfa, passkeys
 from accounts.checks import AccountError, Throttled
+from accounts.runtime import Services
 from routes.forms import form_values, throttled
 from web import guards
 from web.guards import (
@@ -40,8 +41,9 @@ def qr_svg(uri: str) -> str:
 
 @confirmation_required
 async def security(request: Request) -> Response:
-    status = await mfa.status(services(request), request.state.user.id)
-    return render(request, "templates/auth/mfa.html", {"status": status})
+    svc, user_id = services(request), request.state.user.id
+    status, keys = await mfa.status(svc, user_id), await passkeys.of_user(svc, user_id)
+    return render(request, "templates/auth/mfa.html", {"status": status, "passkeys": keys})
 
 
 def show_codes(request: Request, codes: list[str], just_enabled: bool) -> Response:
@@ -95,19 +97,30 @@ async def new_recovery_codes(request: Request) -> Response:
     return show_codes(request, codes, just_enabled=False)
 
 
+async def second_factors(svc: Services, user_id: int) -> dict[str, bool]:
+    """What the code step offers: the code form, a passkey button, or both."""
+    has_passkey = bool(await passkeys.of_user(svc, user_id))
+    return {
+        "passkey": has_passkey,
+        "totp": not has_passkey or (await mfa.status(svc, user_id)).totp,
+    }
+
+
 @guest_only
 async def login_verify(request: Request) -> Response:
     """The code step of a login: only in the browser whose key was right, for 15 minutes."""
     page, fragment = "templates/auth/login_verify.html", "partials/auth/verify_form.html"
     svc = services(request)
     pending = guards.pending_login_of(request)
-    if pending is None or not await login_rules.pending_login(svc, pending):
+    user_id = await login_rules.pending_user(svc, pending) if pending else None
+    if pending is None or user_id is None:
         guards.end_pending_login(request)
         flash(request, login_rules.PENDING_GONE, "info")
         return redirect(request, "/auth/login")
     if request.method == "GET":
         target = local_path(request.query_params.get("next"), "/")
-        return render(request, page, {"next": target, "errors": {}})
+        ways = await second_factors(svc, user_id)
+        return render(request, page, {"next": target, "errors": {}, **ways})
     values = await form_values(request, "code", "next")
     target = local_path(values["next"], "/")
     try:
@@ -117,10 +130,12 @@ async def login_verify(request: Request) -> Response:
             guards.end_pending_login(request)
             flash(request, exc.message, "error")
             return redirect(request, "/auth/login")
-        shown = {"next": target, "errors": {"code": exc.message}}
+        ways = await second_factors(svc, user_id)
+        shown = {"next": target, "errors": {"code": exc.message}, **ways}
         return render(request, page, shown, fragment=fragment, status=422)
     except Throttled as exc:
-        return throttled(request, exc, page, fragment, {"next": target, "errors": {}})
+        ways = await second_factors(svc, user_id)
+        return throttled(request, exc, page, fragment, {"next": target, "errors": {}, **ways})
     guards.end_pending_login(request)
     guards.start_session(request, done.user_id, done.session_id, remember=done.remember)
     flash(request, "Welcome back!")

@@ -39,6 +39,9 @@ LABELS = {
     "login_code_requested": "Login code asked for",
     "login_code_accepted": "Login code accepted; second factor asked",
     "sessions_ended_by_login_code": "Other sessions logged out by a login code",
+    "passkey_added": "Passkey added",
+    "passkey_removed": "Passkey removed",
+    "passkey_renamed": "Passkey renamed",
 }
 
 

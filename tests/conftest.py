@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from tests.servers import RUN_DIR, Mailbox, Postgres, app_env
 os.environ.update({"APP_ENV": "test", "DATA_DIR": str(RUN_DIR / "app")})
 
 import settings as settings_module
+from accounts.runtime import Clock
 from sql.pool import PooledDatabase
 
 
@@ -83,3 +85,12 @@ async def strict_app(postgres: Postgres, mailbox: Mailbox) -> AsyncIterator[Any]
     application = create_app(settings_module.load(env))
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest.fixture
+def clock(app: Any) -> Iterator[Clock]:
+    """The app's one clock, which rules read the time from: a test moves it, then it is put
+    back."""
+    moved: Clock = app.state.services.clock
+    yield moved
+    moved.offset = timedelta()

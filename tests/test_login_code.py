@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from accounts.runtime import Clock
 from sql.pool import PooledDatabase
@@ -20,13 +18,6 @@ from tests.servers import Mailbox, text_of
 
 PATH = "/auth/login/code"
 CODE_LINE = re.compile(r"^Login code: ([A-Z0-9]{4}-[A-Z0-9]{4})\r?$", re.MULTILINE)
-
-
-@pytest.fixture
-def clock(app: Any) -> Iterator[Clock]:
-    moved: Clock = app.state.services.clock
-    yield moved
-    moved.offset = timedelta()
 
 
 async def emailed_login_code(mailbox: Mailbox, email: str, already: int = 0) -> str:

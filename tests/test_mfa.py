@@ -5,7 +5,7 @@ throttles, re-authentication (the clock moved, not slept) and SECRET_KEY rotatio
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,14 +23,6 @@ from tests.servers import Mailbox, Postgres, app_env, text_of
 SECRET = re.compile(r'data-totp-secret="([A-Z2-7]+)"')
 RECOVERY = re.compile(r'data-recovery-code="([A-Z0-9-]+)"')
 VERIFY = "/auth/login/verify"
-
-
-@pytest.fixture
-def clock(app: Any) -> Iterator[Clock]:
-    """The app's clock, put back after the test."""
-    moved: Clock = app.state.services.clock
-    yield moved
-    moved.offset = timedelta()
 
 
 def code_now(clock: Clock, secret: str, later: int = 1) -> str:
