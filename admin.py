@@ -1,8 +1,10 @@
-"""Operator's command line: list, disable, enable and delete accounts, reset a second factor.
+"""Operator's command line: list accounts; disable, enable, delete; reset a second factor;
+resend a confirmation link; grant or revoke the operator role. Each action but `list` is
+written to the audit log, with the operating-system user.
 
 python -m admin list
 python -m admin disable someone@example.com
-python -m admin reset-mfa someone@example.com
+python -m admin grant someone@example.com
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ import sys
 from collections.abc import Sequence
 
 import settings as settings_module
-from accounts.lifecycle import delete_account, set_enabled
-from accounts.mfa import reset_second_factor
+from accounts.checks import AccountError
+from accounts.operators import Actor, act, set_operator
 from accounts.runtime import running
 from settings import Settings
 from sql import users
 
-COMMANDS = ["list", "disable", "enable", "delete", "reset-mfa"]
+COMMANDS = [
+    "list",
+    "disable",
+    "enable",
+    "delete",
+    "reset-mfa",
+    "resend-confirmation",
+    "grant",
+    "revoke",
+]
 
 
 async def run(config: Settings, command: str, email: str | None) -> tuple[str, int]:
@@ -35,23 +46,26 @@ async def run(config: Settings, command: str, email: str | None) -> tuple[str, i
                         u.nickname,
                         "confirmed" if u.confirmed else "unconfirmed",
                         "enabled" if u.valid else "disabled",
+                        "operator" if u.operator else "",
                     )
-                )
+                ).rstrip()
                 for u in rows
             ]
             return "\n".join(lines) or "no accounts", 0
         user = await users.by_email(svc.db, email or "")
         if user is None:
             return f"no account for {email}", 1
-        if command in ("disable", "enable"):
-            await set_enabled(svc, user, command == "enable", None)
-            return f"{command}d {user.email}", 0
-        if command == "reset-mfa":
-            if await reset_second_factor(svc, user, None):
-                return f"second factor reset for {user.email} (an email tells them)", 0
-            return f"{user.email} has no second factor", 0
-        await delete_account(svc, user)
-        return f"deleted {user.email}", 0
+        actor = Actor.command_line()
+        if command in ("grant", "revoke"):
+            granted = command == "grant"
+            changed = await set_operator(svc, actor, user, granted)
+            state = "an operator" if granted else "not an operator"
+            return f"{user.email} is {state}{'' if changed else ' (it was already)'}", 0
+        try:
+            done = await act(svc, actor, command, user)
+        except AccountError as exc:
+            return exc.message, 0
+        return done, 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

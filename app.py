@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 import settings as settings_module
 from accounts.runtime import running, tile_store
 from routes import (
+    admin,
     album,
     auth,
     consent,
@@ -85,6 +86,7 @@ def create_app(config: Settings | None = None) -> Starlette:
             *devoutbox.routes,
             *gallery.routes,
             *tiles.routes,
+            *admin.routes,
             Mount("/static", CachedStatic(StaticFiles(directory=STATIC)), name="static"),
         ],
         middleware=[

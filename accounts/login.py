@@ -86,7 +86,7 @@ async def log_in(
         await svc.log(user.id, "login_key_accepted", client)
         return CodeNeeded(pending_id)
     session_id = await sessions.create(
-        svc.db, user.id, client.ip, client.user_agent, remember, authenticated_at=now
+        svc.db, user.id, client.ip, client.user_agent, remember, now, "key"
     )
     await svc.log(user.id, "login", client, "key")
     return LoggedIn(user.id, session_id, remember)
@@ -146,7 +146,7 @@ async def finish_pending(
         if found is None or found.user_id != user_id:
             raise AccountError(PENDING_GONE)
         session_id = await sessions.create(
-            svc.db, user_id, client.ip, client.user_agent, found.remember, authenticated_at=now
+            svc.db, user_id, client.ip, client.user_agent, found.remember, now, method
         )
         await svc.log(user_id, "login", client, method)
     return LoggedIn(user_id, session_id, found.remember)
@@ -176,7 +176,7 @@ async def reauthenticate(
         user = await _key_checked(svc, current.email.lower(), key, client)
         if user.id != current.id:
             raise AccountError(LOGIN_FAILED, "accesskey")
-    await mfa.authenticated_now(svc, current)
+    await mfa.authenticated_now(svc, current, "code" if code.strip() else "key")
     await svc.log(current.id, "reauthenticated", client, "code" if code.strip() else "key")
 
 

@@ -198,6 +198,7 @@ async def check_code(
     return "recovery"
 
 
-async def authenticated_now(svc: Services, current: CurrentUser) -> None:
-    """This browser's session just proved its user: sensitive actions are open for 10 minutes."""
-    await sessions.authenticated(svc.db, current.session_id, svc.clock.now())
+async def authenticated_now(svc: Services, current: CurrentUser, by: str) -> None:
+    """This browser's session just proved its user (`by` key, code or passkey): sensitive
+    actions are open for 10 minutes."""
+    await sessions.authenticated(svc.db, current.session_id, svc.clock.now(), by)

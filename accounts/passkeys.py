@@ -259,7 +259,7 @@ async def sign_in(
         raise AccountError(CANNOT_SIGN_IN)
     now = svc.clock.now()
     session_id = await sessions.create(
-        svc.db, user.id, client.ip, client.user_agent, remember, authenticated_at=now
+        svc.db, user.id, client.ip, client.user_agent, remember, now, "passkey"
     )
     await svc.log(user.id, "login", client, "passkey")
     return LoggedIn(user.id, session_id, remember)

@@ -37,7 +37,7 @@ async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
     if user is None or not right:
         raise AccountError(WRONG_KEY, "accesskey")
     await throttle.give_back(svc.db, limit_key)
-    await sessions.authenticated(svc.db, current.session_id, svc.clock.now())
+    await sessions.authenticated(svc.db, current.session_id, svc.clock.now(), "key")
     return user
 
 
@@ -98,7 +98,9 @@ async def request_email_change(
         token = tokens.encode(
             svc.settings.secret_key, tokens.CHANGE_AUDIENCE, claims, CHANGE_SECONDS
         )
-        await work.email("email_change", new_email, {"nickname": user.nickname}, {"token": token})
+        await work.email(
+            "email_change", new_email, {"nickname": user.nickname}, {"token": token}, user.id
+        )
         await work.email(
             "email_change_requested",
             user.email,

@@ -134,6 +134,11 @@ async def resend_confirmation(svc: Services, user_id: int) -> None:
     limits = svc.settings.limits
     await checks.take_slot(svc.db, f"resend:{user_id}", limits.resend_confirmation)
     await checks.take_slot(svc.db, checks.mail_address_key(user.email), limits.mail_address)
+    await send_confirmation(svc, user)
+
+
+async def send_confirmation(svc: Services, user: users.User) -> None:
+    """A new confirmation link to the account's address (the owner's resend, an operator)."""
     async with svc.change() as work:
         token = confirmation_token(svc.settings, user.id, user.email)
         await work.email("confirm", user.email, {"nickname": user.nickname}, {"token": token})

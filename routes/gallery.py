@@ -3,7 +3,7 @@
 /dev/gallery renders each fragment of partials/ with sample data, in a labelled box, so a
 partial can be restyled without clicking through the flows. Like /dev/outbox it answers 404
 outside development and to anyone but this machine. The states are in routes/samples.py and
-routes/samples_security.py.
+routes/samples_*.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from routes.samples import SampleUser, samples
+from routes.samples_admin import admin_samples
+from routes.samples_export import export_samples
 from routes.samples_passkeys import passkey_samples
 from routes.samples_security import security_samples
 from web.guards import local_only, services
@@ -39,7 +41,13 @@ async def gallery(request: Request) -> Response:
     user = SampleUser()
     tile = sample_tile(request, user)
     sections: dict[str, dict[str, Any]] = {}
-    for sample in [*samples(user), *security_samples(user), *passkey_samples(user)]:
+    for sample in [
+        *samples(user),
+        *security_samples(user),
+        *passkey_samples(user),
+        *export_samples(user),
+        *admin_samples(user),
+    ]:
         values = context(request, tile_url=lambda _name: tile, **sample.values)
         html = env.get_template(sample.partial).render(values)
         section = sections.setdefault(

@@ -9,14 +9,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from accounts import export as user_export
 from accounts import mfa
 from accounts import profile as changes
 from accounts.checks import AccountError, Throttled
 from routes.forms import form_values, retry_after, wait_message
 from sql import email_changes, security_events, sessions
 from web import guards
-from web.guards import client_of, login_required, services
+from web.guards import client_of, fresh_authentication_required, login_required, services
 from web.render import flash, redirect, render, wants_fragment
+from web.state import policy_of
 
 PAGE = "templates/auth/userprofile.html"
 ALL = ("pending", "sessions", "events", "mfa")
@@ -199,6 +201,18 @@ async def delete_account(request: Request) -> Response:
     return redirect(request, "/auth/goodbye")
 
 
+@fresh_authentication_required("/auth/userprofile")
+async def export_data(request: Request) -> Response:
+    """The user's own data as a JSON download (a plain form: never swapped by htmx). Like every
+    sensitive action it needs a confirmed address: an unconfirmed account may be a stranger's
+    who typed it, and its security log holds the owner's failed attempts."""
+    svc = services(request)
+    data = await user_export.user_data(svc, request.state.user, policy_of(request))
+    name = user_export.filename(svc.clock.now().date())
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return Response(user_export.as_json(data), media_type="application/json", headers=headers)
+
+
 async def goodbye(request: Request) -> Response:
     return render(request, "templates/auth/goodbye.html")
 
@@ -210,6 +224,7 @@ routes = [
     Route("/auth/userprofile/email", email, methods=["POST"], name="change_email"),
     Route("/auth/userprofile/email/cancel", cancel_email, methods=["POST"], name="cancel_email"),
     Route("/auth/userprofile/sessions", end_other_sessions, methods=["POST"], name="end_sessions"),
+    Route("/auth/userprofile/export", export_data, methods=["POST"], name="export_data"),
     Route("/auth/deleteaccount", delete_account, methods=["GET", "POST"], name="delete_account"),
     Route("/auth/goodbye", goodbye, name="goodbye"),
 ]

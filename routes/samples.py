@@ -37,6 +37,7 @@ class SampleUser:
     confirmed: bool = True
     tile: str = "sample.svg"
     session_id: UUID = THIS_SESSION
+    operator: bool = False
 
 
 @dataclass(frozen=True)

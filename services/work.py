@@ -66,9 +66,13 @@ class UnitOfWork:
         recipient: str,
         context: dict[str, Any],
         secrets: dict[str, str] | None = None,
+        user_id: int | None = None,
     ) -> None:
-        """Queue an email; the secrets (a key, a code) are sealed until it is delivered."""
-        await outbox.add(self.db, event, recipient, context, seal(self.keyring, secrets or {}))
+        """Queue an email; the secrets (a key, a code) are sealed until it is delivered. It is
+        the account's whose address it goes to, or `user_id`'s (a new address, not yet its)."""
+        await outbox.add(
+            self.db, event, recipient, context, seal(self.keyring, secrets or {}), user_id
+        )
         self.emails += 1
 
     async def tile(self, action: str, name: str, svg: str | None = None) -> None:

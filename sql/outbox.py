@@ -43,13 +43,29 @@ def _message(row: Record) -> Message:
 
 
 async def add(
-    db: PooledDatabase, event: str, recipient: str, context: dict[str, Any], secret: bytes | None
+    db: PooledDatabase,
+    event: str,
+    recipient: str,
+    context: dict[str, Any],
+    secret: bytes | None,
+    user_id: int | None = None,
 ) -> int:
+    """Queue a message for the account `user_id`, or when not given, the account the recipient
+    address belongs to (if any): the user's data export lists the emails sent to them."""
     message_id: int = await fetch_val(
         db,
-        "insert into minimaluser.tbl_outbox (obx_event, obx_recipient, obx_context, obx_secret)"
-        " values (:event, :recipient, cast(:context as jsonb), :secret) returning obx_id",
-        {"event": event, "recipient": recipient, "context": json.dumps(context), "secret": secret},
+        "insert into minimaluser.tbl_outbox"
+        " (obx_event, obx_recipient, obx_context, obx_secret, aut_id)"
+        " values (:event, :recipient, cast(:context as jsonb), :secret,"
+        " coalesce(cast(:user_id as bigint), (select aut_id from minimaluser.tbl_auth"
+        " where lower(aut_email) = lower(cast(:recipient as varchar))))) returning obx_id",
+        {
+            "event": event,
+            "recipient": recipient,
+            "context": json.dumps(context),
+            "secret": secret,
+            "user_id": user_id,
+        },
     )
     return message_id
 

@@ -22,6 +22,8 @@ class CurrentUser:
     tile: str
     session_id: UUID
     authenticated_at: datetime | None = None
+    operator: bool = False
+    authenticated_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,37 +42,43 @@ async def create(
     user_agent: str,
     remember: bool,
     authenticated_at: datetime | None = None,
+    authenticated_by: str | None = None,
 ) -> UUID:
     """A session; `authenticated_at` when its user just proved who they are (a key, a code),
     None when only the mailbox was proven (a confirmation link)."""
     value = await fetch_val(
         db,
         "insert into minimaluser.tbl_session"
-        " (aut_id, ses_ip, ses_user_agent, ses_remember, ses_authenticated_at)"
-        " values (:user_id, :ip, :user_agent, :remember, :authenticated_at) returning ses_id",
+        " (aut_id, ses_ip, ses_user_agent, ses_remember, ses_authenticated_at,"
+        " ses_authenticated_by)"
+        " values (:user_id, :ip, :user_agent, :remember, :authenticated_at, :authenticated_by)"
+        " returning ses_id",
         {
             "user_id": user_id,
             "ip": ip[:64],
             "user_agent": user_agent[:512],
             "remember": remember,
             "authenticated_at": authenticated_at,
+            "authenticated_by": authenticated_by,
         },
     )
     return UUID(str(value))
 
 
-async def authenticated(db: PooledDatabase, session_id: UUID, at: datetime) -> None:
-    """This browser's user proved who they are again (re-authentication)."""
+async def authenticated(db: PooledDatabase, session_id: UUID, at: datetime, by: str) -> None:
+    """This browser's user proved who they are again (re-authentication), `by` key or code."""
     await execute(
         db,
-        "update minimaluser.tbl_session set ses_authenticated_at = :at where ses_id = :session_id",
-        {"session_id": session_id, "at": at},
+        "update minimaluser.tbl_session set ses_authenticated_at = :at, ses_authenticated_by = :by"
+        " where ses_id = :session_id",
+        {"session_id": session_id, "at": at, "by": by},
     )
 
 
 RESOLVE = (
     "with live as ("
-    " select s.ses_id, s.aut_id, s.ses_authenticated_at from minimaluser.tbl_session s"
+    " select s.ses_id, s.aut_id, s.ses_authenticated_at, s.ses_authenticated_by"
+    " from minimaluser.tbl_session s"
     " where s.ses_id = :session_id and s.aut_id = :user_id"
     " and (s.ses_remember and s.ses_created > now() - make_interval(days => :remember_days)"
     " or not s.ses_remember"
@@ -79,7 +87,7 @@ RESOLVE = (
     " where ses_id = (select ses_id from live)"
     " and ses_last_seen < now() - interval '1 minute')"
     " select u.aut_id, u.aut_email, u.aut_name, u.aut_confirmed, u.aut_tile, live.ses_id,"
-    " live.ses_authenticated_at"
+    " live.ses_authenticated_at, live.ses_authenticated_by, u.aut_operator"
     " from live join minimaluser.tbl_auth u on u.aut_id = live.aut_id where u.aut_isvalid"
 )
 
@@ -106,6 +114,8 @@ async def resolve(db: PooledDatabase, user_id: int, session_id: UUID) -> Current
         tile=row["aut_tile"],
         session_id=row["ses_id"],
         authenticated_at=row["ses_authenticated_at"],
+        operator=row["aut_operator"],
+        authenticated_by=row["ses_authenticated_by"],
     )
 
 

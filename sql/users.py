@@ -19,6 +19,7 @@ class User:
     valid: bool
     confirmed: bool
     tile: str
+    operator: bool = False
 
 
 def _user(row: Record | None) -> User | None:
@@ -32,6 +33,7 @@ def _user(row: Record | None) -> User | None:
         valid=row["aut_isvalid"],
         confirmed=row["aut_confirmed"],
         tile=row["aut_tile"],
+        operator=row["aut_operator"],
     )
 
 
@@ -49,7 +51,8 @@ async def by_email(db: PooledDatabase, email: str) -> User | None:
     return _user(
         await fetch_one(
             db,
-            "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
+            "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile,"
+            " aut_operator"
             " from minimaluser.tbl_auth where lower(aut_email) = lower(:email)",
             {"email": email},
         )
@@ -60,7 +63,8 @@ async def by_id(db: PooledDatabase, user_id: int) -> User | None:
     return _user(
         await fetch_one(
             db,
-            "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
+            "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile,"
+            " aut_operator"
             " from minimaluser.tbl_auth where aut_id = :user_id",
             {"user_id": user_id},
         )
@@ -80,7 +84,7 @@ async def confirm(db: PooledDatabase, user_id: int, email: str) -> bool:
     """Confirm the address if it is still the user's; True only for the first confirmation."""
     row = await fetch_one(
         db,
-        "update minimaluser.tbl_auth set aut_confirmed = true"
+        "update minimaluser.tbl_auth set aut_confirmed = true, aut_confirmed_at = now()"
         " where aut_id = :user_id and lower(aut_email) = lower(:email) and not aut_confirmed"
         " and aut_isvalid returning aut_id",
         {"user_id": user_id, "email": email},
@@ -118,7 +122,8 @@ async def delete(db: PooledDatabase, user_id: int) -> bool:
 async def listing(db: PooledDatabase, limit: int = 200) -> list[User]:
     rows = await fetch_all(
         db,
-        "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile"
+        "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile,"
+        " aut_operator"
         " from minimaluser.tbl_auth order by aut_id limit :limit",
         {"limit": limit},
     )
@@ -137,7 +142,19 @@ async def set_email(db: PooledDatabase, user_id: int, email: str) -> None:
     """A confirmed change of address: the new one is proven by its link."""
     await execute(
         db,
-        "update minimaluser.tbl_auth set aut_email = :email, aut_confirmed = true"
+        "update minimaluser.tbl_auth set aut_email = :email, aut_confirmed = true,"
+        " aut_confirmed_at = now()"
         " where aut_id = :user_id",
         {"user_id": user_id, "email": email},
     )
+
+
+async def set_operator(db: PooledDatabase, user_id: int, operator: bool) -> bool:
+    """Grant or revoke the operator role; False when it was so already."""
+    row = await fetch_one(
+        db,
+        "update minimaluser.tbl_auth set aut_operator = :operator"
+        " where aut_id = :user_id and aut_operator <> :operator returning aut_id",
+        {"user_id": user_id, "operator": operator},
+    )
+    return row is not None

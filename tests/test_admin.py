@@ -16,6 +16,7 @@ from accounts.runtime import Client, Services
 from sql import recovery_codes, totp, users
 from sql.sessions import CurrentUser
 from tests.accounts_helpers import confirmed_user, log_in, sign_up
+from tests.forms import csrf_token
 from tests.servers import ROOT, Mailbox, app_env, text_of
 
 
@@ -38,10 +39,10 @@ async def test_operator_disables_and_enables_an_account(
 ) -> None:
     email, key = await sign_up(client)
     assert email in admin(database_url, "list")
-    assert admin(database_url, "disable", email).startswith("disabled")
+    assert admin(database_url, "disable", email).strip() == f"{email} is disabled."
     assert "Log out" not in (await client.get("/")).text
     assert (await log_in(client, email, key)).status_code == 422
-    assert admin(database_url, "enable", email).startswith("enabled")
+    assert admin(database_url, "enable", email).strip() == f"{email} is enabled."
     assert (await log_in(client, email, key)).status_code == 303
 
 
@@ -51,7 +52,7 @@ async def test_operator_deletes_an_account_its_tile_and_says_goodbye(
     email, key = await sign_up(client)
     tile = (await client.get("/auth/userprofile")).text.split('src="/tiles/', 1)[1].split('"')[0]
     assert (await client.get(f"/tiles/{tile}")).status_code == 200
-    assert admin(database_url, "delete", email).startswith("deleted")
+    assert admin(database_url, "delete", email).strip() == f"{email} is deleted."
     assert (await client.get(f"/tiles/{tile}")).status_code == 404
     assert email not in admin(database_url, "list")
     assert (await log_in(client, email, key)).status_code == 422
@@ -77,16 +78,36 @@ async def test_operator_resets_a_second_factor_and_the_user_is_told(
     assert await recovery_codes.left(svc.db, user_id) == 10
 
     line = admin(database_url, "reset-mfa", email)
-    assert line.strip() == f"second factor reset for {email} (an email tells them)"
+    assert line.strip() == f"The second factor of {email} is reset; an email tells them."
     assert await totp.of_user(svc.db, user_id) is None
     assert await recovery_codes.left(svc.db, user_id) == 0
     told = text_of(await mailbox.wait_for(email, "second factor was turned off"))
     assert "our support team" in told and f"{svc.settings.base_url}/auth/forgotkey" in told
 
-    assert admin(database_url, "reset-mfa", email).strip() == f"{email} has no second factor"
+    assert admin(database_url, "reset-mfa", email).strip() == f"{email} has no second factor."
 
 
 def test_operator_commands_fail_for_an_unknown_address(database_url: str) -> None:
     for command in ("reset-mfa", "disable", "delete"):
         line = admin(database_url, command, "nobody-here@example.com", status=1)
         assert line.strip() == "no account for nobody-here@example.com"
+
+
+async def test_grant_makes_an_operator_and_the_command_line_is_audited(
+    client: httpx.AsyncClient, app: Any, database_url: str
+) -> None:
+    email, key = await sign_up(client, confirmed=True)
+    assert admin(database_url, "grant", email).strip() == f"{email} is an operator"
+    assert "(it was already)" in admin(database_url, "grant", email)
+    await client.post("/auth/logout", data={"csrf_token": await csrf_token(client)})
+    await log_in(client, email, key)
+    assert (await client.get("/admin/")).status_code == 200
+    assert admin(database_url, "revoke", email).strip() == f"{email} is not an operator"
+    assert (await client.get("/admin/")).status_code == 404
+    rows = await app.state.services.db.fetch_all(
+        "select aud_actor, aud_action, aud_target_email from minimaluser.tbl_audit"
+        " where aud_target_email = :e order by aud_id",
+        {"e": email},
+    )
+    assert [r["aud_action"] for r in rows] == ["grant", "revoke"]
+    assert all(r["aud_actor"].startswith("command line (") for r in rows)
