@@ -37,15 +37,20 @@ class OperatorsOnly:
         await self.app(scope, receive, send)
 
 
+def _text(request: Request, name: str) -> str:
+    """A query parameter bounded in length, without the NUL characters no text column holds."""
+    return request.query_params.get(name, "").replace("\x00", "").strip()[:254]
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
 async def index(request: Request) -> Response:
-    query = request.query_params.get("q", "").strip()[:254]
+    query = _text(request, "q")
     svc = services(request)
     if query:
-        found = await listing.search(svc.db, query, request.query_params.get("after", "")[:254])
+        found = await listing.search(svc.db, query, _text(request, "after"))
     else:
         found = await listing.newest(svc.db, _int(request.query_params.get("before")))
     rows, more = found[: listing.PAGE], len(found) > listing.PAGE
@@ -111,7 +116,7 @@ async def action(request: Request) -> Response:
 
 
 async def audit_log(request: Request) -> Response:
-    query = request.query_params.get("q", "").strip()[:254]
+    query = _text(request, "q")
     entries = await audit.page(
         services(request).db, query, _int(request.query_params.get("before"))
     )

@@ -48,6 +48,8 @@ FORMS: dict[str, tuple[str, ...]] = {
     "/consent": ("choice", "next", "analysis"),
     "/auth/forgotkey": ("email",),
     "/auth/resetkey/not-a-token": ("otp", "newaccesskey", "confirmaccesskey"),
+    "/auth/login/code": ("email", "code", "next"),
+    "/auth/login/verify": ("code", "next"),
 }
 PROFILE_FORMS: dict[str, tuple[str, ...]] = {
     "/auth/userprofile/nickname": ("username",),
@@ -55,6 +57,9 @@ PROFILE_FORMS: dict[str, tuple[str, ...]] = {
     "/auth/userprofile/email": ("email", "accesskey"),
     "/auth/userprofile": ("username",),
     "/auth/deleteaccount": ("accesskey",),
+    "/auth/reauthenticate": ("accesskey", "code", "next", "again"),
+    "/auth/mfa/totp": ("code",),
+    "/auth/userprofile/export": ("next",),
 }
 PATHS = (
     "/album/imagedetails/{}",
@@ -62,6 +67,16 @@ PATHS = (
     "/auth/resetkey/{}",
     "/tiles/{}",
     "/auth/login?next={}",
+    "/auth/login/code?next={}",
+    "/auth/reauthenticate?next={0}&again={0}",
+)
+ADMIN_PATHS = (
+    "/admin/?q={}",
+    "/admin/?before={}",
+    "/admin/?q=a&after={}",
+    "/admin/audit?q={}",
+    "/admin/audit?before={}",
+    "/admin/accounts/{}",
 )
 ADDRESSES = itertools.count(1)
 CHEAP = settings(
@@ -142,3 +157,23 @@ async def test_a_nul_character_in_any_guest_field_is_harmless(app: Any) -> None:
             token = await csrf_token(c, "/auth/signup")
             answer = await c.post(form, data={**values, "csrf_token": token})
             assert answer.status_code < 500, form
+
+
+@CHEAP
+@given(template=st.sampled_from(ADMIN_PATHS), value=hostile)
+async def test_hostile_operator_searches_and_pages_never_fail(
+    app: Any, template: str, value: str
+) -> None:
+    async with visitor(app) as c:
+        email, _ = await sign_up(c)
+        await app.state.services.db.execute(
+            "update minimaluser.tbl_auth set aut_operator = true where aut_email = :e",
+            {"e": email},
+        )
+        try:
+            answer = await c.get(template.format(value))
+        except httpx.InvalidURL:
+            return
+        assert answer.status_code < 500, (template, value)
+        if "<" in value and len(value) > 3:
+            assert value not in answer.text
