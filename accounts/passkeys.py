@@ -1,7 +1,6 @@
-"""Passkeys (WebAuthn), no HTTP: adding one after re-authentication, naming and removing it;
-signing in with one alone (user verification required), or using one as the second step of a
-login. Challenges are random, kept server-side for 5 minutes and used once. py_webauthn is
-imported only when a ceremony runs, so a worker that never sees one never loads it."""
+"""Passkeys (WebAuthn), no HTTP: add (after re-authentication), name, remove; sign in with one
+alone (user verified), as a login's second step, or to re-authenticate. Challenges: random,
+server-side, 5 minutes, once. py_webauthn is imported only when a ceremony runs."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from accounts import login
+from accounts import login, mfa
 from accounts.checks import AccountError
 from accounts.login import LoggedIn
 from accounts.mfa import ISSUER
@@ -67,18 +66,15 @@ def clean_name(raw: str, default: str = "") -> str:
 
 def _handle(svc: Services, user_id: int, existing: list[Passkey]) -> bytes:
     """The account's WebAuthn user handle: random-looking, stable, never the email."""
-    if existing:
-        return existing[0].user_handle
-    return svc.keyring.mac(HANDLE_INFO, str(user_id).encode())
+    return existing[0].user_handle if existing else svc.keyring.mac(HANDLE_INFO, b"%d" % user_id)
 
 
 async def _new_challenge(
     svc: Services, challenge_id: UUID, purpose: str, user_id: int | None
 ) -> bytes:
-    challenge = secrets.token_bytes(32)
-    now = svc.clock.now()
-    expires = now + CHALLENGE_LASTS
-    await webauthn_challenges.put(svc.db, challenge_id, challenge, purpose, user_id, now, expires)
+    challenge, now = secrets.token_bytes(32), svc.clock.now()
+    until = now + CHALLENGE_LASTS
+    await webauthn_challenges.put(svc.db, challenge_id, challenge, purpose, user_id, now, until)
     return challenge
 
 
@@ -89,10 +85,6 @@ async def _taken(
     if challenge_id is None:
         return None
     return await webauthn_challenges.take(svc.db, challenge_id, purpose, svc.clock.now())
-
-
-async def of_user(svc: Services, user_id: int) -> list[Passkey]:
-    return await passkeys.of_user(svc.db, user_id)
 
 
 async def registration_options(svc: Services, current: CurrentUser, challenge_id: UUID) -> str:
@@ -274,6 +266,15 @@ async def second_step(
         raise AccountError(login.PENDING_GONE)
     await _verified(svc, challenge_id, SECOND_STEP, credential, user_id)
     return await login.finish_pending(svc, pending_id, user_id, "passkey", client)
+
+
+async def prove(
+    svc: Services, current: CurrentUser, challenge_id: UUID | None, credential: Any, client: Client
+) -> None:
+    """Re-authentication with a passkey of this account: sensitive actions open for 10 min."""
+    await _verified(svc, challenge_id, SECOND_STEP, credential, current.id)
+    await mfa.authenticated_now(svc, current, "passkey")
+    await svc.log(current.id, "reauthenticated", client, "passkey")
 
 
 async def rename(

@@ -11,10 +11,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accounts import login as login_rules
-from accounts import mfa, passkeys
+from accounts import mfa
 from accounts.checks import AccountError, Throttled
 from accounts.runtime import Services
 from routes.forms import form_values, throttled
+from sql import passkeys as passkey_rows
 from web import guards
 from web.guards import (
     client_of,
@@ -42,7 +43,7 @@ def qr_svg(uri: str) -> str:
 @confirmation_required
 async def security(request: Request) -> Response:
     svc, user_id = services(request), request.state.user.id
-    status, keys = await mfa.status(svc, user_id), await passkeys.of_user(svc, user_id)
+    status, keys = await mfa.status(svc, user_id), await passkey_rows.of_user(svc.db, user_id)
     return render(request, "templates/auth/mfa.html", {"status": status, "passkeys": keys})
 
 
@@ -99,7 +100,7 @@ async def new_recovery_codes(request: Request) -> Response:
 
 async def second_factors(svc: Services, user_id: int) -> dict[str, bool]:
     """What the code step offers: the code form, a passkey button, or both."""
-    has_passkey = bool(await passkeys.of_user(svc, user_id))
+    has_passkey = bool(await passkey_rows.of_user(svc.db, user_id))
     return {
         "passkey": has_passkey,
         "totp": not has_passkey or (await mfa.status(svc, user_id)).totp,
@@ -147,15 +148,15 @@ async def reauthenticate(request: Request) -> Response:
     page, fragment = "templates/auth/reauthenticate.html", "partials/auth/reauth_form.html"
     svc, user = services(request), request.state.user
     totp_on = (await mfa.status(svc, user.id)).totp
+    passkey = await passkey_rows.exists(svc.db, user.id)
     if request.method == "GET":
         target = local_path(request.query_params.get("next"), MFA)
         again = request.query_params.get("again") == "1"
-        return render(
-            request, page, {"next": target, "again": again, "totp": totp_on, "errors": {}}
-        )
+        shown = {"next": target, "again": again, "totp": totp_on, "passkey": passkey}
+        return render(request, page, {**shown, "errors": {}})
     values = await form_values(request, "accesskey", "code", "next", "again")
     target, again = local_path(values["next"], MFA), values["again"] == "1"
-    shown = {"next": target, "again": again, "totp": totp_on}
+    shown = {"next": target, "again": again, "totp": totp_on, "passkey": passkey}
     try:
         await login_rules.reauthenticate(
             svc, user, values["accesskey"], values["code"], client_of(request)

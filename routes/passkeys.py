@@ -16,12 +16,14 @@ from accounts import login as login_rules
 from accounts import mfa, passkeys
 from accounts.checks import AccountError
 from routes.forms import form_values
+from sql import passkeys as passkey_rows
 from web import guards
 from web.guards import (
     client_of,
     confirmation_required,
     fresh_authentication_required,
     guest_only,
+    login_required,
     services,
 )
 from web.render import flash, local_path, redirect, render, wants_fragment
@@ -176,7 +178,7 @@ async def answer(
     svc, user = services(request), request.state.user
     values = {
         "status": await mfa.status(svc, user.id),
-        "passkeys": await passkeys.of_user(svc, user.id),
+        "passkeys": await passkey_rows.of_user(svc.db, user.id),
         "done": done,
         "errors": errors or {},
     }
@@ -211,6 +213,27 @@ async def remove(request: Request) -> Response:
     return await answer(request, done=f"Passkey “{name}” removed.")
 
 
+@login_required
+async def reauthenticate_options(request: Request) -> Response:
+    svc, user = services(request), request.state.user
+    return options(await passkeys.authentication_options(svc, new_challenge_id(request), user.id))
+
+
+@login_required
+async def reauthenticate(request: Request) -> Response:
+    """A passkey of this account proves its user again, as the key or a code would."""
+    svc, user = services(request), request.state.user
+    try:
+        body = await json_body(request)
+        await passkeys.prove(
+            svc, user, challenge_id(request), body.get("credential"), client_of(request)
+        )
+    except AccountError as exc:
+        return problem(exc.message)
+    flash(request, "Thank you: that was you.")
+    return go(local_path(text(body, "next"), MFA))
+
+
 routes = [
     Route(f"{MFA}/passkeys/options", register_options, methods=["POST"], name="passkey_options"),
     Route(f"{MFA}/passkeys", register, methods=["POST"], name="passkey_add"),
@@ -225,4 +248,11 @@ routes = [
         name="passkey_second_step_options",
     ),
     Route("/auth/login/verify/passkey", second_step, methods=["POST"], name="passkey_second_step"),
+    Route(
+        "/auth/reauthenticate/passkey/options",
+        reauthenticate_options,
+        methods=["POST"],
+        name="passkey_reauth_options",
+    ),
+    Route("/auth/reauthenticate/passkey", reauthenticate, methods=["POST"], name="passkey_reauth"),
 ]

@@ -38,4 +38,5 @@ def passkey_samples(user: SampleUser) -> list[Sample]:
         Sample("partials/auth/passkey_signin.html", "as loaded", {"next": "/"}),
         Sample("partials/auth/passkey_verify.html", "passkey only", {"next": "/", "totp": False}),
         Sample("partials/auth/passkey_verify.html", "passkey or code", {"next": "/", "totp": True}),
+        Sample("partials/auth/passkey_reauth.html", "as loaded", {"next": "/auth/mfa"}),
     ]

@@ -382,3 +382,25 @@ async def test_an_operator_reset_removes_passkeys_but_the_owner_turning_the_app_
         assert await passkeys.exists(db, current.id)
         assert await mfa.reset_second_factor(svc, current, None)
         assert not await passkeys.exists(db, current.id)
+
+
+async def test_a_passkey_serves_to_re_authenticate(app: Any, clock: Clock) -> None:
+    async with client_for(app, "10.30.9.1") as client:
+        email, key_text = await sign_up(client, confirmed=True)
+        await post_form(client, "/auth/logout", {}, page="/")
+        await log_in(client, email, key_text)
+        key = SoftKey()
+        await add_passkey(client, key, "Phone")
+        clock.offset += timedelta(minutes=11)
+        asked = await client.get("/auth/mfa/totp")
+        assert asked.headers["location"].startswith("/auth/reauthenticate")
+        page = (await client.get(asked.headers["location"])).text
+        assert "Confirm with a passkey" in page
+        reauth = "/auth/reauthenticate"
+        options = (await post_json(client, f"{reauth}/passkey/options", {}, reauth)).json()
+        signed = {"credential": key.sign(options), "next": "/auth/mfa/totp"}
+        done = await post_json(client, f"{reauth}/passkey", signed, reauth)
+        assert done.json() == {"redirect": "/auth/mfa/totp"}
+        assert (await client.get("/auth/mfa/totp")).status_code == 200
+        replayed = await post_json(client, f"{reauth}/passkey", signed, reauth)
+        assert replayed.status_code >= 400, "the challenge works once"
