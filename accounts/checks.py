@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from email_validator import EmailNotValidError, validate_email
 
+from accounts.keys import HasherBusy
 from sql import throttle
 from sql.pool import PooledDatabase
 
@@ -39,6 +43,18 @@ def normalise_email(raw: str) -> str:
         return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError:
         raise AccountError("Enter a valid email address, like name@example.com.", "email") from None
+
+
+@asynccontextmanager
+async def returned_if_busy(db: PooledDatabase, *keys: str) -> AsyncIterator[None]:
+    """The hashing inside the block was refused (the queue is full): the attempt was never
+    judged, so the throttle slots it took go back."""
+    try:
+        yield
+    except HasherBusy:
+        for key in keys:
+            await throttle.give_back(db, key)
+        raise
 
 
 async def take_slot(

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from accounts import checks, mfa
 from accounts.checks import MAX_EMAIL, AccountError, Throttled
-from accounts.keys import HasherBusy
 from accounts.runtime import Client, Services
 from sql import passkeys, pending_logins, sessions, throttle, totp, users
 from sql.sessions import CurrentUser
@@ -47,12 +46,8 @@ async def _key_checked(svc: Services, email: str, key: str, client: Client) -> u
         raise
     user = await users.by_email(svc.db, email) if email else None
     usable = user is not None and user.valid and len(key) <= MAX_KEY
-    try:
+    async with checks.returned_if_busy(svc.db, ip_key, account_key):
         ok = await svc.hasher.verify(user.key_hash if usable and user else None, key[:MAX_KEY])
-    except HasherBusy:
-        await throttle.give_back(svc.db, ip_key)
-        await throttle.give_back(svc.db, account_key)
-        raise
     if not ok or user is None or not usable:
         user_id = user.id if user is not None else None
         await svc.log(user_id, "login_failed", client)

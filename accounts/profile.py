@@ -9,7 +9,7 @@ import asyncpg
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
-from accounts.keys import MAX_LENGTH, HasherBusy, key_problem
+from accounts.keys import MAX_LENGTH, key_problem
 from accounts.lifecycle import delete_account as delete_user
 from accounts.runtime import Client, Services
 from accounts.signup import Confirmation, proven_mailbox
@@ -29,11 +29,8 @@ async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
     limit_key = checks.change_key(current.id)
     await checks.take_slot(svc.db, limit_key, svc.settings.limits.account_change)
     user = await users.by_id(svc.db, current.id)
-    try:
+    async with checks.returned_if_busy(svc.db, limit_key):
         right = user is not None and await svc.hasher.verify(user.key_hash, key[:MAX_LENGTH])
-    except HasherBusy:
-        await throttle.give_back(svc.db, limit_key)
-        raise
     if user is None or not right:
         raise AccountError(WRONG_KEY, "accesskey")
     await throttle.give_back(svc.db, limit_key)

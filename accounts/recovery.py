@@ -7,7 +7,7 @@ from uuid import UUID
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
-from accounts.keys import HasherBusy, generate_code, key_problem
+from accounts.keys import generate_code, key_problem
 from accounts.runtime import Client, Services
 from sql import pending_logins, resets, sessions, throttle, users
 
@@ -52,12 +52,8 @@ async def request_reset(svc: Services, raw_email: str, client: Client) -> str:
     user = found if found is not None and found.valid else None
     user_id = user.id if user is not None else None
     code = generate_code()
-    try:
+    async with checks.returned_if_busy(svc.db, *(key for key, _ in slots)):
         code_hash = await svc.hasher.hash(code)
-    except HasherBusy:
-        for key, _ in slots:
-            await throttle.give_back(svc.db, key)
-        raise
     async with svc.change() as work:
         reset_id = await resets.replace(
             svc.db, address_digest(svc, email), user_id, code_hash, RESET_SECONDS

@@ -11,10 +11,10 @@ import asyncpg
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
-from accounts.keys import HasherBusy, generate_key
+from accounts.keys import generate_key
 from accounts.runtime import Client, Services
 from settings import Settings
-from sql import sessions, throttle, users
+from sql import sessions, users
 from sql.sessions import CurrentUser
 
 CONFIRM_SECONDS = 3 * 24 * 3600
@@ -51,11 +51,8 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
     ip_key = f"signup:ip:{client.ip}"
     await checks.take_slot(svc.db, ip_key, svc.settings.limits.signup_ip)
     key = generate_key()
-    try:
+    async with checks.returned_if_busy(svc.db, ip_key):
         key_hash = await svc.hasher.hash(key)
-    except HasherBusy:
-        await throttle.give_back(svc.db, ip_key)
-        raise
     tile_name = f"tile-{secrets.token_hex(12)}.svg"
     for _ in range(NICKNAME_TRIES):
         nickname, colour = svc.namer.nickname()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from asyncpg import Record
+
 from sql.pool import PooledDatabase
 from sql.query import execute, fetch_one, fetch_val
 
@@ -18,6 +20,12 @@ class Pending:
     user_id: int
     remember: bool
     attempts: int
+
+
+def _pending(row: Record | None) -> Pending | None:
+    if row is None:
+        return None
+    return Pending(row["pnd_id"], row["aut_id"], row["pnd_remember"], row["pnd_attempts"])
 
 
 async def create(db: PooledDatabase, user_id: int, remember: bool, expires: datetime) -> UUID:
@@ -37,11 +45,7 @@ async def live(db: PooledDatabase, pending_id: UUID, now: datetime) -> Pending |
         " where pnd_id = :id and pnd_expires > :now and pnd_attempts < :max",
         {"id": pending_id, "now": now, "max": MAX_ATTEMPTS},
     )
-    return (
-        Pending(row["pnd_id"], row["aut_id"], row["pnd_remember"], row["pnd_attempts"])
-        if row
-        else None
-    )
+    return _pending(row)
 
 
 async def spend_attempt(db: PooledDatabase, pending_id: UUID, now: datetime) -> Pending | None:
@@ -53,11 +57,7 @@ async def spend_attempt(db: PooledDatabase, pending_id: UUID, now: datetime) -> 
         " returning pnd_id, aut_id, pnd_remember, pnd_attempts",
         {"id": pending_id, "now": now, "max": MAX_ATTEMPTS},
     )
-    return (
-        Pending(row["pnd_id"], row["aut_id"], row["pnd_remember"], row["pnd_attempts"])
-        if row
-        else None
-    )
+    return _pending(row)
 
 
 async def take(db: PooledDatabase, pending_id: UUID, now: datetime) -> Pending | None:
@@ -68,11 +68,7 @@ async def take(db: PooledDatabase, pending_id: UUID, now: datetime) -> Pending |
         " returning pnd_id, aut_id, pnd_remember, pnd_attempts",
         {"id": pending_id, "now": now},
     )
-    return (
-        Pending(row["pnd_id"], row["aut_id"], row["pnd_remember"], row["pnd_attempts"])
-        if row
-        else None
-    )
+    return _pending(row)
 
 
 async def forget_user(db: PooledDatabase, user_id: int) -> None:

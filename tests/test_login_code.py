@@ -178,3 +178,11 @@ async def test_the_lock_after_wrong_keys_points_to_the_login_code(strict_app: An
             await log_in(thief, email, "wrong")
         locked = await log_in(thief, email, key)
     assert locked.status_code == 429 and "log in with an emailed code" in locked.text
+
+
+async def test_asking_again_starts_over_with_the_address(app: Any, mailbox: Mailbox) -> None:
+    async with client_for(app, "10.30.5.1") as browser:
+        await ask(browser, new_email())
+        assert 'name="code"' in (await browser.get(PATH)).text
+        again = await browser.get(f"{PATH}?restart=1")
+        assert 'name="email"' in again.text and 'name="code"' not in again.text
