@@ -11,9 +11,22 @@ UV := $(BIN)/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup lock run test lint browser bench
+.PHONY: setup lock run test lint browser bench messages
 
-setup: $(VENV)/.installed $(VENDOR)/.installed
+# Each language's catalogue, compiled from its messages.po (the .mo files are not committed).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
+
+setup: $(VENV)/.installed $(VENDOR)/.installed $(CATALOGUES)
+
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+# Extracts every word to translate from the code and templates, and updates each catalogue.
+# New words arrive untranslated (tests/test_languages.py fails until they are translated).
+messages: setup
+	$(BIN)/pybabel extract -F pyproject.toml --add-comments=TRANSLATORS: --no-wrap --sort-by-file -o $(VENV)/messages.pot \
+	  accounts routes services web templates partials
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(VENV)/messages.pot -d locales
 
 # The stamp's name holds uv's version, so a new UV_VERSION installs that uv.
 $(VENV)/.uv-$(UV_VERSION):
@@ -41,11 +54,13 @@ lock: $(VENV)/.uv-$(UV_VERSION)
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-$(VENDOR)/.installed: node_modules/.package-lock.json
+# Also redone when this Makefile changes what it copies.
+$(VENDOR)/.installed: node_modules/.package-lock.json Makefile
 	rm -rf $(VENDOR)
 	mkdir -p $(VENDOR)/htmx $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons/fonts
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map $(VENDOR)/bootstrap/
+	cp node_modules/bootstrap/dist/css/bootstrap.rtl.min.css node_modules/bootstrap/dist/css/bootstrap.rtl.min.css.map $(VENDOR)/bootstrap/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/bootstrap/
 	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css $(VENDOR)/bootstrap-icons/
 	cp node_modules/bootstrap-icons/font/fonts/* $(VENDOR)/bootstrap-icons/fonts/

@@ -24,6 +24,7 @@ from routes import (
     consent,
     devoutbox,
     gallery,
+    language,
     login_code,
     mfa,
     pages,
@@ -36,6 +37,7 @@ from settings import Settings
 from web.guard import GuardMiddleware
 from web.headers import CachedStatic, GZip, SecurityHeadersMiddleware
 from web.hosts import AllowedHostsMiddleware
+from web.language import LanguageMiddleware
 from web.render import STATIC, Site, environment, error_page
 from web.session import SessionCookieMiddleware
 from web.state import RequestStateMiddleware
@@ -76,6 +78,7 @@ def create_app(config: Settings | None = None) -> Starlette:
         routes=[
             *pages.routes,
             *consent.routes,
+            *language.routes,
             *album.routes,
             *auth.routes,
             *mfa.routes,
@@ -98,6 +101,7 @@ def create_app(config: Settings | None = None) -> Starlette:
                 img_sources=f" {config.tiles_base_url}/" if config.tiles_base_url else "",
             ),
             Middleware(AllowedHostsMiddleware, allowed=config.allowed_hosts),
+            Middleware(LanguageMiddleware, secure=config.https),
             Middleware(
                 SessionCookieMiddleware,
                 secret_key=config.secret_key,

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from services.delivery import MAILER_AUDIENCE, Smtp
+from services.language import DEFAULT, LANGUAGES
 from services.letters import Letter, Renderer
 from settings import MIN_SECRET_BYTES, SettingsError, check_url, smtp_starttls_required
 from sql.pool import UNAVAILABLE
@@ -135,6 +136,7 @@ class Mailer:
         except jwt.InvalidTokenError:
             return error(401, "invalid token")
         site, event, to, values = (claims.get(k) for k in ("site", "event", "to", "values"))
+        language = claims.get("language", DEFAULT)
         if site not in self.smtp:
             return error(422, "unknown site")
         if not isinstance(event, str) or not EVENT_NAME.fullmatch(event):
@@ -143,11 +145,13 @@ class Mailer:
             return error(422, "invalid recipient")
         if not isinstance(values, dict):
             return error(422, "values must be an object")
+        if language not in LANGUAGES:
+            return error(422, "unknown language")
         try:
             message_id = uuid.UUID(str(claims["jti"]))
         except ValueError:
             return error(422, "jti must be a UUID")
-        return Letter(str(message_id), str(site), event, to, values)
+        return Letter(str(message_id), str(site), event, to, values, str(language))
 
     async def send_once(self, letter: Letter) -> str:
         """Claim the id in a transaction held while SMTP runs: a failure rolls the claim back,

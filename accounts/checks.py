@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from email_validator import EmailNotValidError, validate_email
 
 from accounts.keys import HasherBusy
+from services.language import gettext
 from sql import throttle
 from sql.pool import PooledDatabase
 
@@ -36,13 +37,17 @@ class Throttled(Exception):
 def normalise_email(raw: str) -> str:
     raw = raw.strip()
     if not raw:
-        raise AccountError("Enter your email address.", "email")
+        raise AccountError(gettext("Enter your email address."), "email")
     if len(raw) > MAX_EMAIL:
-        raise AccountError(f"An email address has at most {MAX_EMAIL} characters.", "email")
+        raise AccountError(
+            gettext("An email address has at most %(max)d characters.", max=MAX_EMAIL), "email"
+        )
     try:
         return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise AccountError("Enter a valid email address, like name@example.com.", "email") from None
+        raise AccountError(
+            gettext("Enter a valid email address, like name@example.com."), "email"
+        ) from None
 
 
 @asynccontextmanager

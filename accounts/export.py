@@ -9,6 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from accounts.runtime import Services
+from accounts.security_log import describe
+from services.language import N_, gettext
 from sql import email_changes, export, recovery_codes, security_events
 from sql.sessions import CurrentUser
 
@@ -16,12 +18,12 @@ FORMAT = "minimal-user-export/1"
 MAX_EVENTS = 10_000
 # The cookie_policy cookie's codes (web/state.py): the original site's, analysis on 2 and 3.
 COOKIE_CHOICES = {
-    0: "essential cookies only",
-    1: "essential cookies only",
-    2: "essential and analysis cookies",
-    3: "essential and analysis cookies",
+    0: N_("essential cookies only"),
+    1: N_("essential cookies only"),
+    2: N_("essential and analysis cookies"),
+    3: N_("essential and analysis cookies"),
 }
-NO_CHOICE = "no choice made in this browser: essential cookies only"
+NO_CHOICE = N_("no choice made in this browser: essential cookies only")
 
 
 def filename(day: date) -> str:
@@ -34,7 +36,7 @@ def _time(value: datetime | None) -> str | None:
 
 def cookie_choice(policy: int | None) -> dict[str, Any]:
     meaning = NO_CHOICE if policy is None else COOKIE_CHOICES.get(policy, NO_CHOICE)
-    return {"code": policy, "meaning": meaning}
+    return {"code": policy, "meaning": gettext(meaning)}
 
 
 def _email_status(mail: export.Email) -> str:
@@ -64,6 +66,7 @@ async def user_data(svc: Services, current: CurrentUser, policy: int | None) -> 
             "confirmed": account.confirmed,
             "confirmed_at": _time(account.confirmed_at),
             "pending_email_change": pending.new_email if pending else None,
+            "language": account.language,
         },
         "sessions": [
             {
@@ -79,7 +82,7 @@ async def user_data(svc: Services, current: CurrentUser, policy: int | None) -> 
         "security_log": [
             {
                 "event": e.event,
-                "description": e.label,
+                "description": describe(e),
                 "detail": e.detail,
                 "at": _time(e.at),
                 "ip": e.ip,
@@ -104,6 +107,7 @@ async def user_data(svc: Services, current: CurrentUser, policy: int | None) -> 
                 "written": _time(m.created),
                 "status": _email_status(m),
                 "sent": _time(m.sent_at),
+                "language": m.language,
             }
             for m in emails
         ],

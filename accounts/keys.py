@@ -17,6 +17,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.matching import RANKED_DICTIONARIES
 
+from services.language import gettext
+
 ALPHABET = string.ascii_letters + string.digits
 GENERATED_LENGTH = 12
 MIN_LENGTH = 8
@@ -47,13 +49,13 @@ def common_passwords() -> frozenset[str]:
 def key_problem(key: str, current: str | None = None) -> str | None:
     """Why a key chosen by a user is refused, in words for the form; None when it is fine."""
     if len(key) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return gettext("Use at least %(n)d characters.", n=MIN_LENGTH)
     if len(key) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return gettext("Use at most %(n)d characters.", n=MAX_LENGTH)
     if key.lower() in common_passwords():
-        return "That key is among the most common passwords; choose another."
+        return gettext("That key is among the most common passwords; choose another.")
     if current is not None and key == current:
-        return "The new key must differ from the current one."
+        return gettext("The new key must differ from the current one.")
     return None
 
 

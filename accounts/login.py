@@ -10,13 +10,14 @@ from uuid import UUID
 from accounts import checks, mfa
 from accounts.checks import MAX_EMAIL, AccountError, Throttled
 from accounts.runtime import Client, Services
+from services.language import N_, gettext
 from sql import passkeys, pending_logins, sessions, throttle, totp, users
 from sql.sessions import CurrentUser
 
 MAX_KEY = 128
-LOGIN_FAILED = "That email and access key do not match an active account."
+LOGIN_FAILED = N_("That email and access key do not match an active account.")
 PENDING_LASTS = timedelta(minutes=15)
-PENDING_GONE = "This login expired or had too many wrong codes. Log in again with your key."
+PENDING_GONE = N_("This login expired or had too many wrong codes. Log in again with your key.")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ async def _key_checked(svc: Services, email: str, key: str, client: Client) -> u
         await svc.log(user_id, "login_failed", client)
         if failures == limits.login_account[0]:
             await svc.log(user_id, "account_locked", client)
-        raise AccountError(LOGIN_FAILED)
+        raise AccountError(gettext(LOGIN_FAILED))
     await throttle.give_back(svc.db, ip_key)
     await throttle.give_back(svc.db, account_key)
     if svc.hasher.needs_rehash(user.key_hash):
@@ -102,7 +103,7 @@ async def complete_login(
     now = svc.clock.now()
     found = await pending_logins.live(svc.db, pending_id, now)
     if found is None:
-        raise AccountError(PENDING_GONE)
+        raise AccountError(gettext(PENDING_GONE))
     ip_key, account_key = f"mfa:ip:{client.ip}", checks.mfa_account_key(found.user_id)
     await checks.take_slot(svc.db, ip_key, limits.mfa_ip)
     try:
@@ -113,7 +114,7 @@ async def complete_login(
     attempt = await pending_logins.spend_attempt(svc.db, pending_id, now)
     user = await users.by_id(svc.db, found.user_id)
     if attempt is None or user is None or not user.valid:
-        raise AccountError(PENDING_GONE)
+        raise AccountError(gettext(PENDING_GONE))
     method = await mfa.check_code(svc, user, raw_code, client)
     if method is None:
         await svc.log(user.id, "mfa_code_failed", client)
@@ -123,8 +124,8 @@ async def complete_login(
                 context = {"nickname": user.nickname, "ip": client.ip}
                 await work.email("mfa_failures", user.email, context)
                 await svc.log(user.id, "mfa_failures", client)
-            raise AccountError(PENDING_GONE)
-        raise AccountError(mfa.WRONG_CODE, "code")
+            raise AccountError(gettext(PENDING_GONE))
+        raise AccountError(gettext(mfa.WRONG_CODE), "code")
     await throttle.give_back(svc.db, ip_key)
     await throttle.give_back(svc.db, account_key)
     return await finish_pending(svc, pending_id, user.id, method, client)
@@ -139,7 +140,7 @@ async def finish_pending(
     async with svc.db.transaction():
         found = await pending_logins.take(svc.db, pending_id, now)
         if found is None or found.user_id != user_id:
-            raise AccountError(PENDING_GONE)
+            raise AccountError(gettext(PENDING_GONE))
         session_id = await sessions.create(
             svc.db, user_id, client.ip, client.user_agent, found.remember, now, method
         )
@@ -164,13 +165,13 @@ async def reauthenticate(
         await checks.take_slot(svc.db, ip_key, limits.mfa_ip)
         await checks.take_slot(svc.db, account_key, limits.mfa_account)
         if await mfa.check_code(svc, current, code, client) is None:
-            raise AccountError(mfa.WRONG_CODE, "code")
+            raise AccountError(gettext(mfa.WRONG_CODE), "code")
         await throttle.give_back(svc.db, ip_key)
         await throttle.give_back(svc.db, account_key)
     else:
         user = await _key_checked(svc, current.email.lower(), key, client)
         if user.id != current.id:
-            raise AccountError(LOGIN_FAILED, "accesskey")
+            raise AccountError(gettext(LOGIN_FAILED), "accesskey")
     await mfa.authenticated_now(svc, current, "code" if code.strip() else "key")
     await svc.log(current.id, "reauthenticated", client, "code" if code.strip() else "key")
 

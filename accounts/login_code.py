@@ -13,17 +13,18 @@ from accounts.checks import AccountError, normalise_email
 from accounts.login import PENDING_LASTS, CodeNeeded, LoggedIn, second_factor_on
 from accounts.mfa import RECOVERY_ALPHABET, normalise_code
 from accounts.runtime import Client, Services
+from services.language import N_, gettext
 from sql import login_codes, pending_logins, sessions, throttle, users
 
 LASTS = timedelta(minutes=5)
 CODE_INFO = b"login-codes"
 ADDRESS_INFO = b"login-code-address"
 LENGTH = 8
-SENT = (
+SENT = N_(
     "If that address has an account, we emailed it a login code. It works for 5 minutes,"
     " in this browser only."
 )
-CODE_FAILED = "That code is wrong or has expired. Ask for a new one."
+CODE_FAILED = N_("That code is wrong or has expired. Ask for a new one.")
 
 
 def login_code() -> str:
@@ -72,7 +73,7 @@ async def use_code(svc: Services, code_id: UUID, raw: str, client: Client) -> Lo
         else None
     )
     if user is None or not user.valid or not await login_codes.take(svc.db, code_id):
-        raise AccountError(CODE_FAILED, "code")
+        raise AccountError(gettext(CODE_FAILED), "code")
     if await users.confirm(svc.db, user.id, user.email):
         await svc.log(user.id, "email_confirmed", client)
     await throttle.clear(svc.db, checks.login_account_key(user.email))

@@ -13,6 +13,7 @@ from cryptography.fernet import InvalidToken
 
 from accounts.checks import AccountError
 from accounts.runtime import Client, Services
+from services.language import N_, gettext
 from sql import passkeys, recovery_codes, sessions, totp
 from sql.sessions import CurrentUser
 from sql.users import User
@@ -28,8 +29,10 @@ RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXYZ"
 RECOVERY_LENGTH = 10
 ISSUER = "Minimal+User"
-WRONG_CODE = "That code is not right. Enter the 6 digits your app shows now, or a recovery code."
-WRONG_SETUP_CODE = "That code is not right. Enter the 6 digits your app shows now."
+WRONG_CODE = N_(
+    "That code is not right. Enter the 6 digits your app shows now, or a recovery code."
+)
+WRONG_SETUP_CODE = N_("That code is not right. Enter the 6 digits your app shows now.")
 # Arabic-Indic and Eastern Arabic-Indic digits read as the digits they are.
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -112,18 +115,20 @@ async def enable_totp(
     """Turn the authenticator app on once a code of the setup's secret is right; returns the
     recovery codes, shown once. Only a confirmed address may: a stranger who typed it cannot."""
     if not current.confirmed:
-        raise AccountError("Confirm your email address first.", "code")
+        raise AccountError(gettext("Confirm your email address first."), "code")
     now = svc.clock.now()
     sealed = await totp.setup_of(svc.db, current.id, now)
     if sealed is None:
-        raise AccountError("This setup expired: scan the new code below.", "code")
+        raise AccountError(gettext("This setup expired: scan the new code below."), "code")
     secret = svc.keyring.fernet(TOTP_INFO).decrypt(sealed).decode()
     step = matching_step(secret, normalise_code(raw_code), now)
     if step is None:
-        raise AccountError(WRONG_SETUP_CODE, "code")
+        raise AccountError(gettext(WRONG_SETUP_CODE), "code")
     async with svc.change() as work:
         if not await totp.enable(svc.db, current.id, sealed, step, now):
-            raise AccountError("An authenticator app is already on for this account.", "code")
+            raise AccountError(
+                gettext("An authenticator app is already on for this account."), "code"
+            )
         codes = await _new_recovery_codes(svc, current.id)
         await work.email("mfa_enabled", current.email, {"nickname": current.nickname})
         await svc.log(current.id, "mfa_enabled", client)
@@ -135,7 +140,7 @@ async def regenerate_recovery_codes(
 ) -> list[str]:
     async with svc.change() as work:
         if await totp.of_user(svc.db, current.id) is None:
-            raise AccountError("Turn on an authenticator app first.")
+            raise AccountError(gettext("Turn on an authenticator app first."))
         codes = await _new_recovery_codes(svc, current.id)
         await work.email("recovery_regenerated", current.email, {"nickname": current.nickname})
         await svc.log(current.id, "recovery_regenerated", client)

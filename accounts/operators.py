@@ -10,12 +10,13 @@ from accounts import lifecycle, mfa, signup
 from accounts.checks import AccountError
 from accounts.login import second_factor_on
 from accounts.runtime import Client, Services
+from services.language import N_, gettext
 from sql import audit, users
 from sql.sessions import CurrentUser
 from sql.users import User
 
 ACTIONS = ("disable", "enable", "resend-confirmation", "reset-mfa", "delete")
-NOT_YOURSELF = "An operator cannot disable or delete their own account."
+NOT_YOURSELF = N_("An operator cannot disable or delete their own account.")
 SECOND_FACTOR_METHODS = frozenset({"totp", "recovery", "code", "passkey"})
 
 
@@ -58,25 +59,29 @@ async def strong_enough(svc: Services, operator: CurrentUser) -> bool:
 async def act(svc: Services, actor: Actor, action: str, target: User) -> str:
     """Do `action` to `target` and log it; the sentence that says what happened."""
     if action in ("disable", "delete") and actor.user_id == target.id:
-        raise AccountError(NOT_YOURSELF)
+        raise AccountError(gettext(NOT_YOURSELF))
     client = actor.client
+    email = target.email
     if action in ("disable", "enable"):
         await lifecycle.set_enabled(svc, target, action == "enable", client)
-        done = f"{target.email} is {action}d."
+        if action == "enable":
+            done = gettext("%(email)s is enabled.", email=email)
+        else:
+            done = gettext("%(email)s is disabled.", email=email)
     elif action == "resend-confirmation":
         if target.confirmed:
-            raise AccountError(f"{target.email} is confirmed already.")
+            raise AccountError(gettext("%(email)s is confirmed already.", email=email))
         await signup.send_confirmation(svc, target)
-        done = f"A new confirmation link went to {target.email}."
+        done = gettext("A new confirmation link went to %(email)s.", email=email)
     elif action == "reset-mfa":
         if not await mfa.reset_second_factor(svc, target, client):
-            raise AccountError(f"{target.email} has no second factor.")
-        done = f"The second factor of {target.email} is reset; an email tells them."
+            raise AccountError(gettext("%(email)s has no second factor.", email=email))
+        done = gettext("The second factor of %(email)s is reset; an email tells them.", email=email)
     elif action == "delete":
         await lifecycle.delete_account(svc, target)
-        done = f"{target.email} is deleted."
+        done = gettext("%(email)s is deleted.", email=email)
     else:
-        raise AccountError("Unknown action.")
+        raise AccountError(gettext("Unknown action."))
     await record(svc, actor, action, target)
     return done
 

@@ -16,6 +16,7 @@ from accounts.checks import AccountError
 from accounts.login import LoggedIn
 from accounts.mfa import ISSUER
 from accounts.runtime import Client, Services
+from services.language import N_, gettext
 from sql import passkeys, sessions, users, webauthn_challenges
 from sql.passkeys import Passkey
 from sql.sessions import CurrentUser
@@ -28,15 +29,15 @@ REGISTER, SIGN_IN, SECOND_STEP = "register", "sign_in", "second_step"
 HANDLE_INFO = b"webauthn-user-handle"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-EXPIRED = "This passkey request expired or was already used. Please try again."
-UNREADABLE = "That passkey answer could not be read. Please try again."
-UNKNOWN = "This passkey is not known here: it may have been removed. Use your email and key."
-NOT_YOURS = "That passkey belongs to another account. Use a passkey of this account."
-NOT_VERIFIED = "That passkey could not be verified. Please try again, or use another way in."
-ALREADY_ADDED = "That passkey is already added."
-CANNOT_SIGN_IN = "This account cannot sign in at the moment."
-NAME_NEEDED = "Give the passkey a name."
-NOT_FOUND = "That passkey is not one of yours: reload the page."
+EXPIRED = N_("This passkey request expired or was already used. Please try again.")
+UNREADABLE = N_("That passkey answer could not be read. Please try again.")
+UNKNOWN = N_("This passkey is not known here: it may have been removed. Use your email and key.")
+NOT_YOURS = N_("That passkey belongs to another account. Use a passkey of this account.")
+NOT_VERIFIED = N_("That passkey could not be verified. Please try again, or use another way in.")
+ALREADY_ADDED = N_("That passkey is already added.")
+CANNOT_SIGN_IN = N_("This account cannot sign in at the moment.")
+NAME_NEEDED = N_("Give the passkey a name.")
+NOT_FOUND = N_("That passkey is not one of yours: reload the page.")
 
 
 def relying_party(base_url: str) -> tuple[str, str]:
@@ -60,7 +61,7 @@ def clean_name(raw: str, default: str = "") -> str:
     """A name as typed, its white space collapsed, at most 64 characters."""
     name = " ".join(raw.split())[:MAX_NAME] or default
     if not name:
-        raise AccountError(NAME_NEEDED, "name")
+        raise AccountError(gettext(NAME_NEEDED), "name")
     return name
 
 
@@ -128,13 +129,13 @@ async def add(
     name. The owner is told by email, and the security log says so."""
     from webauthn import verify_registration_response
 
-    name = clean_name(raw_name, "Passkey")
+    name = clean_name(raw_name, gettext("Passkey"))
     if not current.confirmed:
-        raise AccountError("Confirm your email address first.")
+        raise AccountError(gettext("Confirm your email address first."))
     now = svc.clock.now()
     waiting = await _taken(svc, challenge_id, REGISTER)
     if waiting is None or waiting.user_id != current.id:
-        raise AccountError(EXPIRED)
+        raise AccountError(gettext(EXPIRED))
     rp_id, origin = relying_party(svc.settings.base_url)
     try:
         verified = verify_registration_response(
@@ -145,7 +146,7 @@ async def add(
         )
     except refused() as exc:
         log.info("a passkey registration was refused: %s", exc)
-        raise AccountError(NOT_VERIFIED) from exc
+        raise AccountError(gettext(NOT_VERIFIED)) from exc
     existing = await passkeys.of_user(svc.db, current.id)
     async with svc.change() as work:
         added = await passkeys.add(
@@ -159,7 +160,7 @@ async def add(
             now,
         )
         if added is None:
-            raise AccountError(ALREADY_ADDED)
+            raise AccountError(gettext(ALREADY_ADDED))
         context = {"nickname": current.nickname, "name": name}
         await work.email("passkey_added", current.email, context)
         await svc.log(current.id, "passkey_added", client)
@@ -208,19 +209,19 @@ async def _verified(
 
     waiting = await _taken(svc, challenge_id, purpose)
     if waiting is None or waiting.user_id != user_id:
-        raise AccountError(EXPIRED)
+        raise AccountError(gettext(EXPIRED))
     try:
         parsed = parse_authentication_credential_json(credential)
     except refused() as exc:
-        raise AccountError(UNREADABLE) from exc
+        raise AccountError(gettext(UNREADABLE)) from exc
     passkey = await passkeys.by_credential(svc.db, parsed.raw_id)
     if passkey is None:
-        raise AccountError(UNKNOWN)
+        raise AccountError(gettext(UNKNOWN))
     if user_id is not None and passkey.user_id != user_id:
-        raise AccountError(NOT_YOURS)
+        raise AccountError(gettext(NOT_YOURS))
     handle = parsed.response.user_handle
     if handle is not None and not secrets.compare_digest(handle, passkey.user_handle):
-        raise AccountError(NOT_VERIFIED)
+        raise AccountError(gettext(NOT_VERIFIED))
     rp_id, origin = relying_party(svc.settings.base_url)
     try:
         verified = verify_authentication_response(
@@ -234,10 +235,10 @@ async def _verified(
         )
     except refused() as exc:
         log.info("a passkey answer was refused: %s", exc)
-        raise AccountError(NOT_VERIFIED) from exc
+        raise AccountError(gettext(NOT_VERIFIED)) from exc
     count = verified.new_sign_count
     if not await passkeys.used(svc.db, passkey.id, passkey.sign_count, count, svc.clock.now()):
-        raise AccountError(NOT_VERIFIED)
+        raise AccountError(gettext(NOT_VERIFIED))
     return passkey
 
 
@@ -248,7 +249,7 @@ async def sign_in(
     passkey = await _verified(svc, challenge_id, SIGN_IN, credential, None)
     user = await users.by_id(svc.db, passkey.user_id)
     if user is None or not user.valid:
-        raise AccountError(CANNOT_SIGN_IN)
+        raise AccountError(gettext(CANNOT_SIGN_IN))
     now = svc.clock.now()
     session_id = await sessions.create(
         svc.db, user.id, client.ip, client.user_agent, remember, now, "passkey"
@@ -263,7 +264,7 @@ async def second_step(
     """The second step of a login whose key was right: a passkey of that same account."""
     user_id = await login.pending_user(svc, pending_id)
     if user_id is None:
-        raise AccountError(login.PENDING_GONE)
+        raise AccountError(gettext(login.PENDING_GONE))
     await _verified(svc, challenge_id, SECOND_STEP, credential, user_id)
     return await login.finish_pending(svc, pending_id, user_id, "passkey", client)
 
@@ -282,7 +283,7 @@ async def rename(
 ) -> str:
     name = clean_name(raw_name)
     if not await passkeys.rename(svc.db, current.id, passkey_id, name):
-        raise AccountError(NOT_FOUND)
+        raise AccountError(gettext(NOT_FOUND))
     await svc.log(current.id, "passkey_renamed", client)
     return name
 
@@ -292,7 +293,7 @@ async def remove(svc: Services, current: CurrentUser, passkey_id: int, client: C
     async with svc.change() as work:
         name = await passkeys.remove(svc.db, current.id, passkey_id)
         if name is None:
-            raise AccountError(NOT_FOUND)
+            raise AccountError(gettext(NOT_FOUND))
         context = {"nickname": current.nickname, "name": name}
         await work.email("passkey_removed", current.email, context)
         await svc.log(current.id, "passkey_removed", client)

@@ -13,14 +13,15 @@ from accounts.keys import MAX_LENGTH, key_problem
 from accounts.lifecycle import delete_account as delete_user
 from accounts.runtime import Client, Services
 from accounts.signup import Confirmation, proven_mailbox
+from services.language import N_, gettext
 from sql import email_changes, sessions, throttle, users
 from sql.sessions import CurrentUser
 from sql.users import User
 
 NICKNAME = re.compile(r"[A-Za-z0-9_.-]{4,99}")
 CHANGE_SECONDS = email_changes.HOURS * 3600
-WRONG_KEY = "That is not your current access key."
-UNCONFIRMED_NICKNAME = "Confirm your email address first: then you can choose a nickname."
+WRONG_KEY = N_("That is not your current access key.")
+UNCONFIRMED_NICKNAME = N_("Confirm your email address first: then you can choose a nickname.")
 
 
 async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
@@ -32,7 +33,7 @@ async def _checked_user(svc: Services, current: CurrentUser, key: str) -> User:
     async with checks.returned_if_busy(svc.db, limit_key):
         right = user is not None and await svc.hasher.verify(user.key_hash, key[:MAX_LENGTH])
     if user is None or not right:
-        raise AccountError(WRONG_KEY, "accesskey")
+        raise AccountError(gettext(WRONG_KEY), "accesskey")
     await throttle.give_back(svc.db, limit_key)
     await sessions.authenticated(svc.db, current.session_id, svc.clock.now(), "key")
     return user
@@ -43,18 +44,19 @@ async def change_nickname(svc: Services, current: CurrentUser, raw: str) -> str:
     address, and nobody may put words of their choice into mail to an address they do not
     own."""
     if not current.confirmed:
-        raise AccountError(UNCONFIRMED_NICKNAME, "username")
+        raise AccountError(gettext(UNCONFIRMED_NICKNAME), "username")
     nickname = raw.strip()
     if not NICKNAME.fullmatch(nickname):
         raise AccountError(
-            "Use 4 to 99 letters, digits, dashes, dots or underscores (no spaces).", "username"
+            gettext("Use 4 to 99 letters, digits, dashes, dots or underscores (no spaces)."),
+            "username",
         )
     if nickname == current.nickname:
         return nickname
     try:
         await users.set_nickname(svc.db, current.id, nickname)
     except asyncpg.UniqueViolationError:
-        raise AccountError("That nickname is taken; try another.", "username") from None
+        raise AccountError(gettext("That nickname is taken; try another."), "username") from None
     return nickname
 
 
@@ -67,7 +69,7 @@ async def change_key(
     if problem:
         raise AccountError(problem, "newaccesskey")
     if new_key != confirm_key:
-        raise AccountError("The two new keys are not the same.", "confirmaccesskey")
+        raise AccountError(gettext("The two new keys are not the same."), "confirmaccesskey")
     key_hash = await svc.hasher.hash(new_key)
     async with svc.change() as work:
         await users.set_key_hash(svc.db, user.id, key_hash)
@@ -82,10 +84,10 @@ async def request_email_change(
 ) -> str:
     new_email = normalise_email(raw)
     if new_email.lower() == current.email.lower():
-        raise AccountError("That is already your address.", "email")
+        raise AccountError(gettext("That is already your address."), "email")
     user = await _checked_user(svc, current, key)
     if await users.email_taken(svc.db, new_email):
-        raise AccountError("That address belongs to another account.", "email")
+        raise AccountError(gettext("That address belongs to another account."), "email")
     limits = svc.settings.limits
     await checks.take_slot(svc.db, f"email-change:{user.id}", limits.email_change_account)
     await checks.take_slot(svc.db, checks.mail_address_key(new_email), limits.mail_address)

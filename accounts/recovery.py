@@ -7,13 +7,15 @@ from uuid import UUID
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
+from accounts.mfa import normalise_code
 from accounts.keys import generate_code, key_problem
 from accounts.runtime import Client, Services
+from services.language import N_, gettext
 from sql import pending_logins, resets, sessions, throttle, users
 
 RESET_SECONDS = 10 * 60
 CODE = re.compile(r"[0-9]{6}")
-CODE_FAILED = "That code is wrong or has expired. Ask for a new one."
+CODE_FAILED = N_("That code is wrong or has expired. Ask for a new one.")
 
 
 def reset_id_of(svc: Services, token: str) -> UUID | None:
@@ -77,7 +79,9 @@ def check_new_key(new_key: str, confirm_key: str) -> None:
     if problem:
         raise AccountError(problem, "newaccesskey")
     if confirm_key != new_key:
-        raise AccountError("The two keys do not match; type the new key again.", "confirmaccesskey")
+        raise AccountError(
+            gettext("The two keys do not match; type the new key again."), "confirmaccesskey"
+        )
 
 
 async def reset_key(
@@ -89,24 +93,24 @@ async def reset_key(
     someone else's address loses it to its owner."""
     reset_id = reset_id_of(svc, token)
     if reset_id is None:
-        raise AccountError(CODE_FAILED, "otp")
-    otp = otp.strip()
+        raise AccountError(gettext(CODE_FAILED), "otp")
+    otp = normalise_code(otp)
     if not CODE.fullmatch(otp):
-        raise AccountError("Enter the 6 digits of the code we emailed you.", "otp")
+        raise AccountError(gettext("Enter the 6 digits of the code we emailed you."), "otp")
     check_new_key(new_key, confirm_key)
     attempt = await resets.spend_attempt(svc.db, reset_id)
     right = await svc.hasher.verify(attempt.code_hash if attempt else None, otp)
     user_id = attempt.user_id if attempt and right else None
     user = await users.by_id(svc.db, user_id) if user_id is not None else None
     if user is None or not user.valid:
-        raise AccountError(CODE_FAILED, "otp")
+        raise AccountError(gettext(CODE_FAILED), "otp")
     if await svc.hasher.verify(user.key_hash, new_key):
-        raise AccountError("The new key must differ from the current one.", "newaccesskey")
+        raise AccountError(gettext("The new key must differ from the current one."), "newaccesskey")
     key_hash = await svc.hasher.hash(new_key)
     limits = svc.settings.limits
     async with svc.change() as work:
         if not await resets.mark_used(svc.db, reset_id):
-            raise AccountError(CODE_FAILED, "otp")
+            raise AccountError(gettext(CODE_FAILED), "otp")
         await users.set_key_hash(svc.db, user.id, key_hash)
         await users.confirm(svc.db, user.id, user.email)
         lock_key, (limit, seconds) = checks.login_account_key(user.email), limits.login_account

@@ -13,6 +13,8 @@ from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
 from accounts.keys import generate_key
 from accounts.runtime import Client, Services
+from services import language
+from services.language import gettext
 from settings import Settings
 from sql import sessions, users
 from sql.sessions import CurrentUser
@@ -58,7 +60,9 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
         nickname, colour = svc.namer.nickname()
         try:
             async with svc.change() as work:
-                user_id = await users.create(svc.db, email, key_hash, nickname, tile_name)
+                user_id = await users.create(
+                    svc.db, email, key_hash, nickname, tile_name, language.current.get()
+                )
                 token = confirmation_token(svc.settings, user_id, email)
                 await work.email(
                     "signup", email, {"nickname": nickname}, {"key": key, "token": token}
@@ -71,13 +75,15 @@ async def sign_up(svc: Services, raw_email: str, client: Client) -> NewAccount:
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "tbl_auth_email_unique":
                 raise AccountError(
-                    "This address already has an account. Log in, or ask for a new key"
-                    " on the forgotten-key page.",
+                    gettext(
+                        "This address already has an account. Log in, or ask for a new key"
+                        " on the forgotten-key page."
+                    ),
                     "email",
                 ) from None
             continue
         return NewAccount(user_id, session_id, email, nickname, tile_name)
-    raise AccountError("We could not find a free nickname; please try again.", "email")
+    raise AccountError(gettext("We could not find a free nickname; please try again."), "email")
 
 
 async def confirm_email(

@@ -25,7 +25,8 @@ from sql.query import positional
 from sql.sessions import IDLE_HOURS, REMEMBER_DAYS, RESOLVE
 from web.render import environment
 
-ONE_SQL = positional(ONE)[0]
+# The floor speaks English, as the app does for the bench's clients (no Accept-Language).
+HOME_SQL, ON_AIR_SQL, ONE_SQL = (positional(q)[0] for q in (ON_HOME_PAGE, ON_AIR, ONE))
 RESOLVE_SQL = positional(RESOLVE)[0]
 
 COOKIE = "floor_session"
@@ -80,16 +81,16 @@ class Floor:
         async with self.pool.acquire() as conn:
             member = await self.member(conn, scope)
             if path == "/":
-                images = [from_row(r) for r in await conn.fetch(ON_HOME_PAGE)]
+                images = [from_row(r) for r in await conn.fetch(HOME_SQL, "en")]
                 return 200, self.render(path, "templates/home.html", member, images=images)
             if member is None:
                 return 303, b""
             if path == "/album/" and member.confirmed:
-                images = [from_row(r) for r in await conn.fetch(ON_AIR)]
+                images = [from_row(r) for r in await conn.fetch(ON_AIR_SQL, "en")]
                 return 200, self.render(path, "templates/album/album.html", member, images=images)
             prefix = "/album/imagedetails/"
             if path.startswith(prefix) and path[len(prefix) :].isdigit():
-                row = await conn.fetchrow(ONE_SQL, int(path[len(prefix) :]))
+                row = await conn.fetchrow(ONE_SQL, "en", int(path[len(prefix) :]))
                 if row is not None:
                     page = "templates/album/image_details.html"
                     return 200, self.render(path, page, member, image=from_row(row))
@@ -112,7 +113,7 @@ class Floor:
     def render(self, path: str, template: str, member: Member | None, **values: Any) -> bytes:
         token = secrets.token_urlsafe(32)
         context = {
-            "request": SimpleNamespace(url=SimpleNamespace(path=path)),
+            "request": SimpleNamespace(url=SimpleNamespace(path=path, query="")),
             "user": member,
             "csrf_token": lambda: token,
             "policy": None,

@@ -16,6 +16,7 @@ from accounts import mfa, operators
 from accounts.checks import AccountError
 from accounts.operators import Actor
 from routes.forms import form_values
+from services.language import gettext
 from sql import audit, outbox, passkeys, security_events, sessions, totp, users
 from sql import operators as listing
 from web.guards import client_of, services
@@ -100,10 +101,16 @@ async def action(request: Request) -> Response:
         raise HTTPException(404)
     page = f"/admin/accounts/{target.id}"
     if not await fresh_enough(request, page):
-        flash(request, "Confirm it is you (with your second factor, if you have one).", "info")
+        flash(
+            request,
+            gettext("Confirm it is you (with your second factor, if you have one)."),
+            "info",
+        )
         return redirect(request, FRESH.format(page=quote(page, safe="/")))
     if name == "delete" and (await form_values(request, "sure"))["sure"] != "on":
-        flash(request, "Tick the box to confirm the deletion: it cannot be undone.", "error")
+        flash(
+            request, gettext("Tick the box to confirm the deletion: it cannot be undone."), "error"
+        )
         return redirect(request, page)
     actor = Actor.of(request.state.user, client_of(request))
     try:
@@ -147,10 +154,10 @@ async def mail_action(request: Request) -> Response:
     flash(
         request,
         {
-            ("retry", True): "The message is queued again.",
-            ("retry", False): "That message cannot be sent again: its secrets are gone.",
-            ("drop", True): "The message is dropped.",
-            ("drop", False): "That message is no longer there.",
+            ("retry", True): gettext("The message is queued again."),
+            ("retry", False): gettext("That message cannot be sent again: its secrets are gone."),
+            ("drop", True): gettext("The message is dropped."),
+            ("drop", False): gettext("That message is no longer there."),
         }[(name, done)],
         "success" if done else "error",
     )

@@ -14,15 +14,23 @@ from accounts import signup as signup_rules
 from accounts.checks import MAX_EMAIL, AccountError, Throttled
 from accounts.signup import Confirmation
 from routes.forms import form_values, throttled
+from services.language import gettext, ngettext
 from web import guards
 from web.guards import client_of, guest_only, login_required, services
 from web.render import flash, local_path, redirect, render, wants_fragment
 
-LOCKED = (
-    "Too many wrong keys for this account: logins with a key are paused for {seconds} seconds."
-    " If it is your account, log in with an emailed code, or set a new key on the forgotten-key"
-    " page: proving your mailbox lifts the pause."
-)
+
+def locked(seconds: int) -> str:
+    """Why a login with a key is refused while the account's own limit holds."""
+    return ngettext(
+        "Too many wrong keys for this account: logins with a key are paused for %(num)d second."
+        " If it is your account, log in with an emailed code, or set a new key on the"
+        " forgotten-key page: proving your mailbox lifts the pause.",
+        "Too many wrong keys for this account: logins with a key are paused for %(num)d seconds."
+        " If it is your account, log in with an emailed code, or set a new key on the"
+        " forgotten-key page: proving your mailbox lifts the pause.",
+        seconds,
+    )
 
 
 @guest_only
@@ -39,7 +47,7 @@ async def signup(request: Request) -> Response:
         )
     except Throttled as exc:
         return throttled(request, exc, page, fragment, values)
-    guards.start_session(request, account.user_id, account.session_id, remember=False)
+    await guards.start_session(request, account.user_id, account.session_id, remember=False)
     request.state.user = await guards.current_user(request)
     return render(
         request,
@@ -70,13 +78,15 @@ async def login(request: Request) -> Response:
     except AccountError as exc:
         return render(request, page, {**shown, "error": exc.message}, fragment=fragment, status=422)
     except Throttled as exc:
-        message = LOCKED.format(seconds=exc.retry_after) if exc.locked else None
+        message = locked(exc.retry_after) if exc.locked else None
         return throttled(request, exc, page, fragment, shown, message=message)
     if isinstance(outcome, login_rules.CodeNeeded):
         guards.start_pending_login(request, outcome.pending_id)
         return redirect(request, f"/auth/login/verify?next={quote(target, safe='/')}")
-    guards.start_session(request, outcome.user_id, outcome.session_id, remember=outcome.remember)
-    flash(request, "Welcome back!")
+    await guards.start_session(
+        request, outcome.user_id, outcome.session_id, remember=outcome.remember
+    )
+    flash(request, gettext("Welcome back!"))
     return redirect(request, target)
 
 
@@ -84,7 +94,7 @@ async def logout(request: Request) -> Response:
     user = request.state.user
     if user is not None:
         await login_rules.log_out(services(request), user.id, user.session_id, client_of(request))
-        flash(request, "You are logged out. See you soon!")
+        flash(request, gettext("You are logged out. See you soon!"))
     guards.end_session(request)
     return redirect(request, "/")
 
@@ -97,11 +107,11 @@ async def confirm_email(request: Request) -> Response:
         svc, token, client, current
     )
     if outcome is Confirmation.FIRST and session_id is not None:
-        guards.start_session(request, user_id, session_id, remember=False)
+        await guards.start_session(request, user_id, session_id, remember=False)
         if result is None:
-            flash(request, "Your email address is confirmed. Welcome to the album!")
+            flash(request, gettext("Your email address is confirmed. Welcome to the album!"))
             return redirect(request, "/album/")
-        flash(request, "Your new email address is confirmed and in use.")
+        flash(request, gettext("Your new email address is confirmed and in use."))
         return redirect(request, "/auth/userprofile")
     status = {Confirmation.ALREADY: 200, Confirmation.TAKEN: 409}.get(outcome, 400)
     return render(
@@ -115,13 +125,17 @@ async def resend_confirmation(request: Request) -> Response:
     try:
         await signup_rules.resend_confirmation(services(request), request.state.user.id)
     except Throttled as exc:
-        message = f"We sent a link recently. You can ask again in {exc.retry_after} seconds."
+        message = ngettext(
+            "We sent a link recently. You can ask again in %(num)d second.",
+            "We sent a link recently. You can ask again in %(num)d seconds.",
+            exc.retry_after,
+        )
         return throttled(request, exc, page, fragment, {}, key="resend_message", message=message)
     user = request.state.user
     message = (
-        "Your email address is already confirmed."
+        gettext("Your email address is already confirmed.")
         if user.confirmed
-        else f"We sent a new link to {user.email}."
+        else gettext("We sent a new link to %(email)s.", email=user.email)
     )
     if wants_fragment(request):
         return render(request, page, {"resend_message": message}, fragment=fragment)

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.language import gettext
 from web.guards import services
 from web.render import local_path, redirect, render, wants_fragment
 from web.state import ESSENTIAL_ONLY, POLICY_COOKIE, WITH_ANALYSIS, YEAR
@@ -26,7 +27,7 @@ async def choose(request: Request) -> Response:
         return render(
             request,
             "templates/cookie_settings.html",
-            {"error": "Choose one of the options."},
+            {"error": gettext("Choose one of the options.")},
             fragment="partials/cookie_banner.html",
             status=422,
         )

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accounts.checks import Throttled
+from services.language import ngettext
 from web.render import render
 
 MAX_FIELD = 2048
@@ -20,7 +21,11 @@ async def form_values(request: Request, *names: str) -> dict[str, str]:
 
 
 def wait_message(exc: Throttled) -> str:
-    return f"Too many attempts. Please wait {exc.retry_after} seconds and try again."
+    return ngettext(
+        "Too many attempts. Please wait %(num)d second and try again.",
+        "Too many attempts. Please wait %(num)d seconds and try again.",
+        exc.retry_after,
+    )
 
 
 def retry_after(exc: Throttled) -> dict[str, str]:

@@ -14,6 +14,7 @@ from accounts import login_code as rules
 from accounts.checks import MAX_EMAIL, AccountError, Throttled
 from accounts.login import CodeNeeded
 from routes.forms import form_values, throttled
+from services.language import gettext
 from web import guards
 from web.guards import client_of, guest_only, services
 from web.render import flash, local_path, redirect, render, wants_fragment
@@ -60,8 +61,8 @@ async def login_code(request: Request) -> Response:
         return throttled(request, exc, PAGE, FRAGMENT, {**shown, "errors": {}, "message": ""})
     session_of(request).set("lc", str(new_id))
     if wants_fragment(request):
-        return answer(request, {"stage": "code", "message": rules.SENT, "next": target})
-    flash(request, rules.SENT, "info")
+        return answer(request, {"stage": "code", "message": gettext(rules.SENT), "next": target})
+    flash(request, gettext(rules.SENT), "info")
     return redirect(request, f"{PATH}?next={quote(target, safe='/')}" if target != "/" else PATH)
 
 
@@ -75,8 +76,11 @@ async def use(request: Request, code_id: UUID, code: str, target: str) -> Respon
     if isinstance(outcome, CodeNeeded):
         guards.start_pending_login(request, outcome.pending_id)
         return redirect(request, "/auth/login/verify")
-    guards.start_session(request, outcome.user_id, outcome.session_id, remember=False)
-    flash(request, "Welcome back! Your address is confirmed, and your other sessions ended.")
+    await guards.start_session(request, outcome.user_id, outcome.session_id, remember=False)
+    flash(
+        request,
+        gettext("Welcome back! Your address is confirmed, and your other sessions ended."),
+    )
     return redirect(request, target)
 
 

@@ -15,6 +15,7 @@ from accounts import mfa
 from accounts.checks import AccountError, Throttled
 from accounts.runtime import Services
 from routes.forms import form_values, throttled
+from services.language import gettext
 from sql import passkeys as passkey_rows
 from web import guards
 from web.guards import (
@@ -35,7 +36,11 @@ def qr_svg(uri: str) -> str:
     """The QR code of the otpauth:// URI as inline SVG, drawn on the server: no script needed."""
     return str(
         segno.make(uri, error="m").svg_inline(
-            scale=4, border=2, dark="#000", light="#fff", title="QR code of the secret"
+            scale=4,
+            border=2,
+            dark="#000",
+            light="#fff",
+            title=gettext("QR code of the secret"),
         )
     )
 
@@ -60,7 +65,7 @@ def show_codes(request: Request, codes: list[str], just_enabled: bool) -> Respon
 async def totp_setup(request: Request) -> Response:
     svc, user = services(request), request.state.user
     if (await mfa.status(svc, user.id)).totp:
-        flash(request, "An authenticator app is already on.", "info")
+        flash(request, gettext("An authenticator app is already on."), "info")
         return redirect(request, MFA)
     page, fragment = "templates/auth/mfa_totp.html", "partials/mfa/totp_setup.html"
     values: dict[str, Any] = {"errors": {}}
@@ -83,7 +88,10 @@ async def totp_setup(request: Request) -> Response:
 async def totp_disable(request: Request) -> Response:
     svc, user = services(request), request.state.user
     if await mfa.reset_second_factor(svc, user, client_of(request), by_operator=False):
-        flash(request, "Your authenticator app is turned off, and its recovery codes with it.")
+        flash(
+            request,
+            gettext("Your authenticator app is turned off, and its recovery codes with it."),
+        )
     return redirect(request, MFA)
 
 
@@ -116,7 +124,7 @@ async def login_verify(request: Request) -> Response:
     user_id = await login_rules.pending_user(svc, pending) if pending else None
     if pending is None or user_id is None:
         guards.end_pending_login(request)
-        flash(request, login_rules.PENDING_GONE, "info")
+        flash(request, gettext(login_rules.PENDING_GONE), "info")
         return redirect(request, "/auth/login")
     if request.method == "GET":
         target = local_path(request.query_params.get("next"), "/")
@@ -138,8 +146,8 @@ async def login_verify(request: Request) -> Response:
         ways = await second_factors(svc, user_id)
         return throttled(request, exc, page, fragment, {"next": target, "errors": {}, **ways})
     guards.end_pending_login(request)
-    guards.start_session(request, done.user_id, done.session_id, remember=done.remember)
-    flash(request, "Welcome back!")
+    await guards.start_session(request, done.user_id, done.session_id, remember=done.remember)
+    flash(request, gettext("Welcome back!"))
     return redirect(request, target)
 
 
@@ -168,9 +176,9 @@ async def reauthenticate(request: Request) -> Response:
         return throttled(request, exc, page, fragment, {**shown, "errors": {}})
     flash(
         request,
-        "Thank you. Now do that again: nothing was changed before."
+        gettext("Thank you. Now do that again: nothing was changed before.")
         if again
-        else "Thank you: that was you.",
+        else gettext("Thank you: that was you."),
     )
     return redirect(request, target)
 

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from services.language import current
 from sql import images
 from web.guards import services
 from web.render import render, templates
@@ -21,7 +22,7 @@ PUBLIC_PAGES = (
 
 
 async def home(request: Request) -> Response:
-    pictures = await images.on_home_page(services(request).db)
+    pictures = await images.on_home_page(services(request).db, current.get())
     return render(request, "templates/home.html", {"images": pictures})
 
 

@@ -16,6 +16,7 @@ from accounts import login as login_rules
 from accounts import mfa, passkeys
 from accounts.checks import AccountError
 from routes.forms import form_values
+from services.language import gettext
 from sql import passkeys as passkey_rows
 from web import guards
 from web.guards import (
@@ -71,7 +72,7 @@ async def json_body(request: Request) -> dict[str, Any]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise AccountError(passkeys.UNREADABLE)
+        raise AccountError(gettext(passkeys.UNREADABLE))
     return body
 
 
@@ -101,7 +102,10 @@ async def register(request: Request) -> Response:
         )
     except AccountError as exc:
         return problem(exc.message)
-    flash(request, f"Passkey “{name}” added. Logins with your key now ask for it too.")
+    flash(
+        request,
+        gettext("Passkey “%(name)s” added. Logins with your key now ask for it too.", name=name),
+    )
     return go(MFA)
 
 
@@ -123,15 +127,15 @@ async def sign_in(request: Request) -> Response:
     except AccountError as exc:
         return problem(exc.message)
     guards.end_pending_login(request)
-    guards.start_session(request, done.user_id, done.session_id, remember=done.remember)
-    flash(request, "Welcome back!")
+    await guards.start_session(request, done.user_id, done.session_id, remember=done.remember)
+    flash(request, gettext("Welcome back!"))
     return go(local_path(text(body, "next"), "/"))
 
 
 def pending_gone(request: Request) -> Response:
     """As the code form does: back to the login page, which says why."""
     guards.end_pending_login(request)
-    flash(request, login_rules.PENDING_GONE, "info")
+    flash(request, gettext(login_rules.PENDING_GONE), "info")
     return go("/auth/login")
 
 
@@ -158,12 +162,12 @@ async def second_step(request: Request) -> Response:
             svc, pending, challenge_id(request), body.get("credential"), client_of(request)
         )
     except AccountError as exc:
-        if exc.message == login_rules.PENDING_GONE:
+        if exc.message == gettext(login_rules.PENDING_GONE):
             return pending_gone(request)
         return problem(exc.message)
     guards.end_pending_login(request)
-    guards.start_session(request, done.user_id, done.session_id, remember=done.remember)
-    flash(request, "Welcome back!")
+    await guards.start_session(request, done.user_id, done.session_id, remember=done.remember)
+    flash(request, gettext("Welcome back!"))
     return go(local_path(text(body, "next"), "/"))
 
 
@@ -199,7 +203,7 @@ async def rename(request: Request) -> Response:
     except AccountError as exc:
         key = f"name-{number}" if exc.field == "name" else ""
         return await answer(request, errors={key: exc.message}, status=422)
-    return await answer(request, done=f"Renamed to “{name}”.")
+    return await answer(request, done=gettext("Renamed to “%(name)s”.", name=name))
 
 
 @fresh_authentication_required(MFA)
@@ -210,7 +214,7 @@ async def remove(request: Request) -> Response:
         name = await passkeys.remove(svc, user, number, client_of(request))
     except AccountError as exc:
         return await answer(request, errors={"": exc.message}, status=422)
-    return await answer(request, done=f"Passkey “{name}” removed.")
+    return await answer(request, done=gettext("Passkey “%(name)s” removed.", name=name))
 
 
 @login_required
@@ -230,7 +234,7 @@ async def reauthenticate(request: Request) -> Response:
         )
     except AccountError as exc:
         return problem(exc.message)
-    flash(request, "Thank you: that was you.")
+    flash(request, gettext("Thank you: that was you."))
     return go(local_path(text(body, "next"), MFA))
 
 

@@ -14,6 +14,7 @@ from accounts import mfa
 from accounts import profile as changes
 from accounts.checks import AccountError, Throttled
 from routes.forms import form_values, retry_after, wait_message
+from services.language import gettext, ngettext
 from sql import email_changes, security_events, sessions
 from web import guards
 from web.guards import client_of, fresh_authentication_required, login_required, services
@@ -70,6 +71,12 @@ async def answer(
     )
 
 
+def logged_out(ended: int) -> str:
+    return ngettext(
+        "%(num)d other session logged out.", "%(num)d other sessions logged out.", ended
+    )
+
+
 async def throttled(request: Request, form: str, exc: Throttled) -> Response:
     error = AccountError(wait_message(exc), "")
     return await answer(request, form, error=error, status=429, headers=retry_after(exc))
@@ -106,7 +113,7 @@ async def nickname(request: Request) -> Response:
     return await answer(
         request,
         "nickname",
-        done=f"Your nickname is now {new}.",
+        done=gettext("Your nickname is now %(nickname)s.", nickname=new),
         oob=("partials/navbar.html", "partials/profile/identity.html"),
     )
 
@@ -127,11 +134,13 @@ async def access_key(request: Request) -> Response:
         return await answer(request, "key", error=exc, status=422)
     except Throttled as exc:
         return await throttled(request, "key", exc)
-    others = f" {ended} other session{'s' if ended != 1 else ''} logged out." if ended else ""
+    done = gettext("Your access key is changed.")
+    if ended:
+        done += " " + logged_out(ended)
     return await answer(
         request,
         "key",
-        done=f"Your access key is changed.{others}",
+        done=done,
         oob=("partials/profile/sessions.html",),
     )
 
@@ -156,15 +165,18 @@ async def email(request: Request) -> Response:
     return await answer(
         request,
         "email",
-        done=f"We sent a link to {new}. Your address changes when you follow it;"
-        " until then the old one keeps working.",
+        done=gettext(
+            "We sent a link to %(email)s. Your address changes when you follow it;"
+            " until then the old one keeps working.",
+            email=new,
+        ),
     )
 
 
 @login_required
 async def cancel_email(request: Request) -> Response:
     await changes.cancel_email_change(services(request), request.state.user)
-    return await answer(request, "email", done="The change of address is cancelled.")
+    return await answer(request, "email", done=gettext("The change of address is cancelled."))
 
 
 @login_required
@@ -172,9 +184,7 @@ async def end_other_sessions(request: Request) -> Response:
     ended = await changes.end_other_sessions(
         services(request), request.state.user, client_of(request)
     )
-    return await answer(
-        request, "sessions", done=f"{ended} other session{'s' if ended != 1 else ''} logged out."
-    )
+    return await answer(request, "sessions", done=logged_out(ended))
 
 
 @login_required

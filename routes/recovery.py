@@ -9,13 +9,16 @@ from starlette.routing import Route
 from accounts import recovery
 from accounts.checks import MAX_EMAIL, AccountError, Throttled
 from routes.forms import form_values, throttled
+from services.language import N_, gettext
 from web import guards
 from web.guards import client_of, services
 from web.render import flash, redirect, render
 
 MAX_TOKEN = 2048
-SENT = "If that address has an account, we emailed it a 6-digit code. It works for 10 minutes."
-RESET = "The access key of {email} is changed and every session was logged out. Log in with it."
+SENT = N_("If that address has an account, we emailed it a 6-digit code. It works for 10 minutes.")
+RESET = N_(
+    "The access key of %(email)s is changed and every session was logged out. Log in with it."
+)
 
 
 async def forgot_key(request: Request) -> Response:
@@ -31,7 +34,7 @@ async def forgot_key(request: Request) -> Response:
         return render(request, page, refused, fragment=fragment, status=422)
     except Throttled as exc:
         return throttled(request, exc, page, fragment, shown)
-    flash(request, SENT, "info")
+    flash(request, gettext(SENT), "info")
     return redirect(request, f"/auth/resetkey/{token}")
 
 
@@ -58,7 +61,7 @@ async def reset_key(request: Request) -> Response:
         shown = {"token": token, "otp": otp, "errors": {field: exc.message}}
         return render(request, page, shown, fragment=fragment, status=422)
     guards.end_session(request)
-    flash(request, RESET.format(email=email))
+    flash(request, gettext(RESET, email=email))
     return redirect(request, "/auth/login")
 
 

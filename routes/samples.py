@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from accounts.signup import NewAccount
+from services.language import gettext, ngettext
 from sql.email_changes import Pending
 from sql.security_events import Event
 from sql.sessions import SessionRow
@@ -70,10 +71,10 @@ def samples(user: SampleUser) -> list[Sample]:
     guest = SampleUser(confirmed=False)
     account = NewAccount(7, THIS_SESSION, user.email, user.nickname, user.tile)
     flashes = [
-        ("success", "Welcome back!"),
-        ("info", "If that address has an account, we emailed it a 6-digit code."),
-        ("warning", "Your session will end soon."),
-        ("error", "Something went wrong on our side. Please try again."),
+        ("success", gettext("Welcome back!")),
+        ("info", gettext("If that address has an account, we emailed it a 6-digit code.")),
+        ("warning", gettext("Your session will end soon.")),
+        ("error", gettext("Something went wrong on our side. Please try again.")),
     ]
     events = [
         Event("login", "127.0.0.1", FIREFOX, NOW),
@@ -81,6 +82,11 @@ def samples(user: SampleUser) -> list[Sample]:
         Event("signup", "203.0.113.7", IPHONE, NOW - timedelta(days=9)),
     ]
     profile = profile_values
+    wrong_key = gettext("That is not your current access key.")
+    one_ended = ngettext(
+        "%(num)d other session logged out.", "%(num)d other sessions logged out.", 1
+    )
+    key_changed = gettext("Your access key is changed.") + " " + one_ended
     return [
         Sample("partials/navbar.html", "guest", {"user": None}),
         Sample("partials/navbar.html", "logged in", {"user": user}),
@@ -90,6 +96,7 @@ def samples(user: SampleUser) -> list[Sample]:
         Sample("partials/cookie_banner.html", "chosen: hidden", {"policy": 1}),
         Sample("partials/cookie_settings_form.html", "essential only", {"policy": 1}),
         Sample("partials/cookie_settings_form.html", "with analysis", {"policy": 3}),
+        Sample("partials/language_switch.html", "the page's language chosen", {}),
         Sample("partials/analytics.html", "analysis refused (hidden)", {"policy": 1}),
         Sample("partials/analytics.html", "analysis allowed (hidden)", {"policy": 3}),
         *(
@@ -100,7 +107,10 @@ def samples(user: SampleUser) -> list[Sample]:
         Sample(
             "partials/auth/signup_form.html",
             "invalid address",
-            {"email": "ada@", "error": "Enter a valid email address, like name@example.com."},
+            {
+                "email": "ada@",
+                "error": gettext("Enter a valid email address, like name@example.com."),
+            },
         ),
         Sample("partials/auth/welcome.html", "after sign-up", {"account": account}),
         Sample("partials/auth/login_form.html", "empty", {"email": "", "next": "/", "error": None}),
@@ -110,14 +120,17 @@ def samples(user: SampleUser) -> list[Sample]:
             {
                 "email": user.email,
                 "next": "/",
-                "error": "That email and access key do not match an active account.",
+                "error": gettext("That email and access key do not match an active account."),
             },
         ),
         Sample("partials/auth/resend_form.html", "offered", {"user": guest}),
         Sample(
             "partials/auth/resend_form.html",
             "sent",
-            {"user": guest, "resend_message": f"We sent a new link to {user.email}."},
+            {
+                "user": guest,
+                "resend_message": gettext("We sent a new link to %(email)s.", email=user.email),
+            },
         ),
         Sample(
             "partials/auth/forgot_key_form.html",
@@ -127,7 +140,7 @@ def samples(user: SampleUser) -> list[Sample]:
         Sample(
             "partials/auth/forgot_key_form.html",
             "invalid address",
-            {"email": "ada@", "error": "Enter a valid email address.", "invalid": True},
+            {"email": "ada@", "error": gettext("Enter a valid email address."), "invalid": True},
         ),
         Sample(
             "partials/auth/reset_key_form.html",
@@ -140,7 +153,7 @@ def samples(user: SampleUser) -> list[Sample]:
             {
                 "token": "sample-token",
                 "otp": "",
-                "errors": {"otp": "That code is wrong or has expired."},
+                "errors": {"otp": gettext("That code is wrong or has expired.")},
             },
         ),
         Sample(
@@ -149,7 +162,7 @@ def samples(user: SampleUser) -> list[Sample]:
             {
                 "token": "sample-token",
                 "otp": "123456",
-                "errors": {"confirmaccesskey": "The two keys do not match."},
+                "errors": {"confirmaccesskey": gettext("The two keys do not match.")},
             },
         ),
         Sample("partials/profile/identity.html", "confirmed", {"user": user}),
@@ -162,25 +175,29 @@ def samples(user: SampleUser) -> list[Sample]:
             profile(
                 user,
                 "nickname",
-                errors={"username": "That nickname is taken; try another."},
+                errors={"username": gettext("That nickname is taken; try another.")},
                 entered={"username": "taken-name"},
             ),
         ),
         Sample(
             "partials/profile/nickname_form.html",
             "changed",
-            profile(user, "nickname", done=f"Your nickname is now {user.nickname}."),
+            profile(
+                user,
+                "nickname",
+                done=gettext("Your nickname is now %(nickname)s.", nickname=user.nickname),
+            ),
         ),
         Sample("partials/profile/key_form.html", "as loaded", profile(user)),
         Sample(
             "partials/profile/key_form.html",
             "wrong current key",
-            profile(user, "key", errors={"accesskey": "That is not your current access key."}),
+            profile(user, "key", errors={"accesskey": wrong_key}),
         ),
         Sample(
             "partials/profile/key_form.html",
             "changed",
-            profile(user, "key", done="Your access key is changed. 1 other session logged out."),
+            profile(user, "key", done=key_changed),
         ),
         Sample("partials/profile/email_form.html", "as loaded", profile(user)),
         Sample(
@@ -189,7 +206,7 @@ def samples(user: SampleUser) -> list[Sample]:
             profile(
                 user,
                 "email",
-                errors={"email": "That address belongs to another account."},
+                errors={"email": gettext("That address belongs to another account.")},
                 entered={"email": "grace@example.com"},
             ),
         ),
@@ -199,8 +216,11 @@ def samples(user: SampleUser) -> list[Sample]:
             profile(
                 user,
                 "email",
-                done="We sent a link to grace@example.com. Your address changes when you"
-                " follow it; until then the old one keeps working.",
+                done=gettext(
+                    "We sent a link to %(email)s. Your address changes when you follow it;"
+                    " until then the old one keeps working.",
+                    email="grace@example.com",
+                ),
                 pending=Pending(OTHER_SESSION, user.id, "grace@example.com"),
             ),
         ),
@@ -211,7 +231,7 @@ def samples(user: SampleUser) -> list[Sample]:
             profile(
                 user,
                 "sessions",
-                done="1 other session logged out.",
+                done=one_ended,
                 sessions=profile(user)["sessions"][:1],
             ),
         ),
@@ -223,6 +243,6 @@ def samples(user: SampleUser) -> list[Sample]:
         Sample(
             "partials/profile/delete_form.html",
             "wrong key",
-            {"form": "delete", "errors": {"accesskey": "That is not your current access key."}},
+            {"form": "delete", "errors": {"accesskey": wrong_key}},
         ),
     ]

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from accounts.passkeys import NAME_NEEDED, NOT_FOUND
 from routes.samples import NOW, Sample, SampleUser
+from services.language import gettext
 from sql.passkeys import Passkey
 
 LAPTOP = Passkey(
@@ -28,13 +29,21 @@ def passkey_samples(user: SampleUser) -> list[Sample]:
     return [
         Sample("partials/mfa/passkeys.html", "none yet", {**listed, "passkeys": []}),
         Sample("partials/mfa/passkeys.html", "two passkeys", listed),
-        Sample("partials/mfa/passkeys.html", "renamed", {**listed, "done": "Renamed to “Laptop”."}),
+        Sample(
+            "partials/mfa/passkeys.html",
+            "renamed",
+            {**listed, "done": gettext("Renamed to “%(name)s”.", name=LAPTOP.name)},
+        ),
         Sample(
             "partials/mfa/passkeys.html",
             "name refused",
-            {**listed, "errors": {f"name-{LAPTOP.id}": NAME_NEEDED}},
+            {**listed, "errors": {f"name-{LAPTOP.id}": gettext(NAME_NEEDED)}},
         ),
-        Sample("partials/mfa/passkeys.html", "not found", {**listed, "errors": {"": NOT_FOUND}}),
+        Sample(
+            "partials/mfa/passkeys.html",
+            "not found",
+            {**listed, "errors": {"": gettext(NOT_FOUND)}},
+        ),
         Sample("partials/auth/passkey_signin.html", "as loaded", {"next": "/"}),
         Sample("partials/auth/passkey_verify.html", "passkey only", {"next": "/", "totp": False}),
         Sample("partials/auth/passkey_verify.html", "passkey or code", {"next": "/", "totp": True}),

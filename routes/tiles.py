@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from services.language import gettext
 from services.tiles import CACHE_CONTROL, CONTENT_TYPE, StorageUnavailable, valid_name
 from sql import tile_jobs
 from web.guards import services
@@ -38,7 +39,7 @@ async def tile(request: Request) -> Response:
 
 def _not_found() -> Response:
     return Response(
-        "No such tile.",
+        gettext("No such tile."),
         status_code=404,
         media_type="text/plain",
         headers={"X-Content-Type-Options": "nosniff"},

@@ -82,6 +82,7 @@ class MailerService:
                 "event": letter.event,
                 "to": letter.recipient,
                 "values": letter.values,
+                "language": letter.language,
             },
             self.secret,
             algorithm="HS256",

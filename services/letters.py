@@ -14,6 +14,7 @@ from cryptography.fernet import InvalidToken
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.keyring import Keyring
+from services.language import DEFAULT, install, speaking
 from settings import Settings
 from sql import outbox
 
@@ -49,6 +50,7 @@ class Letter:
     event: str
     recipient: str
     values: dict[str, Any]
+    language: str = DEFAULT
 
 
 class Renderer:
@@ -60,9 +62,12 @@ class Renderer:
             undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         )
+        install(self.env)
 
     def render(self, letter: Letter, mail_from: str) -> EmailMessage:
-        text = self.env.get_template(f"{letter.event}.txt").render(letter.values)
+        with speaking(letter.language):
+            text = self.env.get_template(f"{letter.event}.txt").render(letter.values)
+            html = self.env.get_template(f"{letter.event}.html").render(letter.values)
         subject, _, body = text.partition("\n\n")
         message = EmailMessage()
         message["Subject"] = subject.removeprefix("Subject: ").strip()
@@ -70,8 +75,9 @@ class Renderer:
         message["To"] = letter.recipient
         message["Message-ID"] = make_msgid(idstring=letter.message_id, domain="minimal-user")
         message.set_content(body.strip() + "\n")
-        html = self.env.get_template(f"{letter.event}.html").render(letter.values)
         message.add_alternative(html, subtype="html")
+        # After the parts: set_content would take a Content- header into the text part.
+        message["Content-Language"] = letter.language
         return message
 
 
@@ -82,4 +88,6 @@ def letter_of(message: outbox.Message, settings: Settings) -> Letter:
         "base_url": settings.base_url,
         "recipient": message.recipient,
     }
-    return Letter(str(message.message_id), SITE, message.event, message.recipient, values)
+    return Letter(
+        str(message.message_id), SITE, message.event, message.recipient, values, message.language
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from databases.core import Transaction
 
 from services.keyring import Keyring
+from services.language import current
 from services.letters import seal
 from services.tilework import TileWorker
 from sql import outbox, tile_jobs
@@ -70,9 +71,8 @@ class UnitOfWork:
     ) -> None:
         """Queue an email; the secrets (a key, a code) are sealed until it is delivered. It is
         the account's whose address it goes to, or `user_id`'s (a new address, not yet its)."""
-        await outbox.add(
-            self.db, event, recipient, context, seal(self.keyring, secrets or {}), user_id
-        )
+        sealed = seal(self.keyring, secrets or {})
+        await outbox.add(self.db, event, recipient, context, sealed, user_id, current.get())
         self.emails += 1
 
     async def tile(self, action: str, name: str, svg: str | None = None) -> None:

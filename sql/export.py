@@ -17,6 +17,7 @@ class Account:
     created: datetime
     confirmed: bool
     confirmed_at: datetime | None
+    language: str | None
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,14 @@ class Email:
     created: datetime
     sent_at: datetime | None
     failed_at: datetime | None
+    language: str
 
 
 async def account(db: PooledDatabase, user_id: int) -> Account | None:
     row = await fetch_one(
         db,
-        "select aut_email, aut_name, aut_timestamp, aut_confirmed, aut_confirmed_at"
-        " from minimaluser.tbl_auth where aut_id = :user_id",
+        "select aut_email, aut_name, aut_timestamp, aut_confirmed, aut_confirmed_at,"
+        " aut_language from minimaluser.tbl_auth where aut_id = :user_id",
         {"user_id": user_id},
     )
     if row is None:
@@ -60,6 +62,7 @@ async def account(db: PooledDatabase, user_id: int) -> Account | None:
         row["aut_timestamp"],
         row["aut_confirmed"],
         row["aut_confirmed_at"],
+        row["aut_language"],
     )
 
 
@@ -107,8 +110,9 @@ async def emails(db: PooledDatabase, user_id: int) -> list[Email]:
     """The messages for the account still in the outbox: never their context or secrets."""
     rows = await fetch_all(
         db,
-        "select obx_event, obx_recipient, obx_created_at, obx_sent_at, obx_failed_at"
-        " from minimaluser.tbl_outbox where aut_id = :user_id order by obx_created_at, obx_id",
+        "select obx_event, obx_recipient, obx_created_at, obx_sent_at, obx_failed_at,"
+        " obx_language from minimaluser.tbl_outbox where aut_id = :user_id"
+        " order by obx_created_at, obx_id",
         {"user_id": user_id},
     )
     return [
@@ -118,6 +122,7 @@ async def emails(db: PooledDatabase, user_id: int) -> list[Email]:
             r["obx_created_at"],
             r["obx_sent_at"],
             r["obx_failed_at"],
+            r["obx_language"],
         )
         for r in rows
     ]

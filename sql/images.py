@@ -33,28 +33,27 @@ def from_row(row: Mapping[str, Any]) -> Image:
     )
 
 
-ON_HOME_PAGE = (
-    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-    " from minimaluser.tbl_image where img_onair and img_is_in_hp order by img_seqno, img_id"
+# English lives in tbl_image; the other languages' words in tbl_image_text, English when missing.
+COLUMNS = (
+    "select i.img_id, coalesce(t.itx_name, i.img_name) as img_name,"
+    " coalesce(t.itx_caption, i.img_caption) as img_caption, i.img_filename, i.img_thumbnail,"
+    " i.img_width, i.img_height from minimaluser.tbl_image i"
+    " left join minimaluser.tbl_image_text t"
+    " on t.img_id = i.img_id and t.itx_language = :language"
 )
-ON_AIR = (
-    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-    " from minimaluser.tbl_image where img_onair order by img_seqno, img_id"
-)
-ONE = (
-    "select img_id, img_name, img_caption, img_filename, img_thumbnail, img_width, img_height"
-    " from minimaluser.tbl_image where img_id = :img_id and img_onair"
-)
+ON_HOME_PAGE = COLUMNS + " where i.img_onair and i.img_is_in_hp order by i.img_seqno, i.img_id"
+ON_AIR = COLUMNS + " where i.img_onair order by i.img_seqno, i.img_id"
+ONE = COLUMNS + " where i.img_id = :img_id and i.img_onair"
 
 
-async def on_home_page(db: PooledDatabase) -> list[Image]:
-    return [from_row(r) for r in await fetch_all(db, ON_HOME_PAGE)]
+async def on_home_page(db: PooledDatabase, language: str) -> list[Image]:
+    return [from_row(r) for r in await fetch_all(db, ON_HOME_PAGE, {"language": language})]
 
 
-async def on_air(db: PooledDatabase) -> list[Image]:
-    return [from_row(r) for r in await fetch_all(db, ON_AIR)]
+async def on_air(db: PooledDatabase, language: str) -> list[Image]:
+    return [from_row(r) for r in await fetch_all(db, ON_AIR, {"language": language})]
 
 
-async def one(db: PooledDatabase, img_id: int) -> Image | None:
-    row = await fetch_one(db, ONE, {"img_id": img_id})
+async def one(db: PooledDatabase, img_id: int, language: str) -> Image | None:
+    row = await fetch_one(db, ONE, {"img_id": img_id, "language": language})
     return from_row(row) if row else None

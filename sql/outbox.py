@@ -25,6 +25,7 @@ class Message:
     attempts: int
     created_at: datetime
     sent_at: datetime | None
+    language: str = "en"
 
 
 def _message(row: Record) -> Message:
@@ -39,6 +40,7 @@ def _message(row: Record) -> Message:
         attempts=row["obx_attempts"],
         created_at=row["obx_created_at"],
         sent_at=row["obx_sent_at"],
+        language=row["obx_language"],
     )
 
 
@@ -49,22 +51,27 @@ async def add(
     context: dict[str, Any],
     secret: bytes | None,
     user_id: int | None = None,
+    language: str = "en",
 ) -> int:
     """Queue a message for the account `user_id`, or when not given, the account the recipient
-    address belongs to (if any): the user's data export lists the emails sent to them."""
+    address belongs to (if any): the user's data export lists the emails sent to them. It is
+    written in that account's language, or `language` (the page's) when it has none."""
     message_id: int = await fetch_val(
         db,
         "insert into minimaluser.tbl_outbox"
-        " (obx_event, obx_recipient, obx_context, obx_secret, aut_id)"
-        " values (:event, :recipient, cast(:context as jsonb), :secret,"
-        " coalesce(cast(:user_id as bigint), (select aut_id from minimaluser.tbl_auth"
-        " where lower(aut_email) = lower(cast(:recipient as varchar))))) returning obx_id",
+        " (obx_event, obx_recipient, obx_context, obx_secret, aut_id, obx_language)"
+        " select :event, :recipient, cast(:context as jsonb), :secret, a.aut_id,"
+        " coalesce(a.aut_language, :language)"
+        " from (select coalesce(cast(:user_id as bigint), (select aut_id from minimaluser.tbl_auth"
+        " where lower(aut_email) = lower(cast(:recipient as varchar)))) as aut_id) found"
+        " left join minimaluser.tbl_auth a on a.aut_id = found.aut_id returning obx_id",
         {
             "event": event,
             "recipient": recipient,
             "context": json.dumps(context),
             "secret": secret,
             "user_id": user_id,
+            "language": language,
         },
     )
     return message_id
@@ -75,7 +82,7 @@ async def claim_due(db: PooledDatabase, limit: int) -> list[Message]:
     rows = await fetch_all(
         db,
         "select obx_id, obx_message_id, obx_event, obx_recipient, obx_context, obx_secret,"
-        " obx_attempts, obx_created_at, obx_sent_at from minimaluser.tbl_outbox"
+        " obx_attempts, obx_created_at, obx_sent_at, obx_language from minimaluser.tbl_outbox"
         " where obx_sent_at is null and obx_failed_at is null and obx_due_at <= now()"
         " order by obx_due_at, obx_id limit :limit for update skip locked",
         {"limit": limit},
@@ -183,7 +190,7 @@ async def kept(db: PooledDatabase, limit: int = 100) -> list[Message]:
     rows = await fetch_all(
         db,
         "select obx_id, obx_message_id, obx_event, obx_recipient, obx_context, obx_secret,"
-        " obx_attempts, obx_created_at, obx_sent_at from minimaluser.tbl_outbox"
+        " obx_attempts, obx_created_at, obx_sent_at, obx_language from minimaluser.tbl_outbox"
         " where obx_kept order by obx_id desc limit :limit",
         {"limit": limit},
     )
@@ -194,7 +201,7 @@ async def one_kept(db: PooledDatabase, outbox_id: int) -> Message | None:
     row = await fetch_one(
         db,
         "select obx_id, obx_message_id, obx_event, obx_recipient, obx_context, obx_secret,"
-        " obx_attempts, obx_created_at, obx_sent_at from minimaluser.tbl_outbox"
+        " obx_attempts, obx_created_at, obx_sent_at, obx_language from minimaluser.tbl_outbox"
         " where obx_kept and obx_id = :outbox_id",
         {"outbox_id": outbox_id},
     )

@@ -20,6 +20,7 @@ class User:
     confirmed: bool
     tile: str
     operator: bool = False
+    language: str | None = None
 
 
 def _user(row: Record | None) -> User | None:
@@ -34,17 +35,44 @@ def _user(row: Record | None) -> User | None:
         confirmed=row["aut_confirmed"],
         tile=row["aut_tile"],
         operator=row["aut_operator"],
+        language=row["aut_language"],
     )
 
 
-async def create(db: PooledDatabase, email: str, key_hash: str, nickname: str, tile: str) -> int:
+async def create(
+    db: PooledDatabase, email: str, key_hash: str, nickname: str, tile: str, language: str
+) -> int:
     user_id: int = await fetch_val(
         db,
-        "insert into minimaluser.tbl_auth (aut_email, aut_key, aut_name, aut_tile)"
-        " values (:email, :key_hash, :nickname, :tile) returning aut_id",
-        {"email": email, "key_hash": key_hash, "nickname": nickname, "tile": tile},
+        "insert into minimaluser.tbl_auth (aut_email, aut_key, aut_name, aut_tile, aut_language)"
+        " values (:email, :key_hash, :nickname, :tile, :language) returning aut_id",
+        {
+            "email": email,
+            "key_hash": key_hash,
+            "nickname": nickname,
+            "tile": tile,
+            "language": language,
+        },
     )
     return user_id
+
+
+async def set_language(db: PooledDatabase, user_id: int, language: str) -> None:
+    await execute(
+        db,
+        "update minimaluser.tbl_auth set aut_language = :language where aut_id = :user_id",
+        {"user_id": user_id, "language": language},
+    )
+
+
+async def language_of(db: PooledDatabase, user_id: int) -> str | None:
+    """The language the account chose, or None when it never chose one."""
+    language: str | None = await fetch_val(
+        db,
+        "select aut_language from minimaluser.tbl_auth where aut_id = :user_id",
+        {"user_id": user_id},
+    )
+    return language
 
 
 async def by_email(db: PooledDatabase, email: str) -> User | None:
@@ -52,7 +80,7 @@ async def by_email(db: PooledDatabase, email: str) -> User | None:
         await fetch_one(
             db,
             "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile,"
-            " aut_operator"
+            " aut_operator, aut_language"
             " from minimaluser.tbl_auth where lower(aut_email) = lower(:email)",
             {"email": email},
         )
@@ -64,7 +92,7 @@ async def by_id(db: PooledDatabase, user_id: int) -> User | None:
         await fetch_one(
             db,
             "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile,"
-            " aut_operator"
+            " aut_operator, aut_language"
             " from minimaluser.tbl_auth where aut_id = :user_id",
             {"user_id": user_id},
         )
@@ -123,7 +151,7 @@ async def listing(db: PooledDatabase, limit: int = 200) -> list[User]:
     rows = await fetch_all(
         db,
         "select aut_id, aut_email, aut_key, aut_name, aut_isvalid, aut_confirmed, aut_tile,"
-        " aut_operator"
+        " aut_operator, aut_language"
         " from minimaluser.tbl_auth order by aut_id limit :limit",
         {"limit": limit},
     )

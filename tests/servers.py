@@ -31,6 +31,8 @@ from typing import IO, Any, ClassVar, Self
 import httpx
 from aiosmtpd.controller import Controller
 
+from services.language import LANGUAGES, catalogue
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import pgserver
@@ -139,7 +141,14 @@ def text_of(message: EmailMessage) -> str:
     return str(body.get_content())
 
 
-KEY_LINE = re.compile(r"^Access key: (\S+)\r?$", re.MULTILINE)
+def in_every_language(label: str) -> str:
+    """A regular expression for `label` as any catalogue writes it."""
+    said = {label, *(catalogue(code).gettext(label) for code in LANGUAGES)}
+    return "(?:" + "|".join(map(re.escape, sorted(said))) + ")"
+
+
+# The sign-up email's key line, in whichever language the account speaks.
+KEY_LINE = re.compile(rf"^{in_every_language('Access key:')} (\S+)\r?$", re.MULTILINE)
 
 
 async def signup_letter(recipient: str) -> str:

@@ -109,6 +109,7 @@ async def test_member_downloads_every_kind_of_their_data_and_no_secret(
     assert account["email"] == email and account["nickname"] == row["aut_name"]
     assert stamp(account["created"]) == row["aut_timestamp"]
     assert account["confirmed"] is True
+    assert account["language"] == "en"
     assert stamp(account["created"]) <= stamp(account["confirmed_at"])
     assert account["pending_email_change"] == moved_to
 
@@ -146,7 +147,8 @@ async def test_member_downloads_every_kind_of_their_data_and_no_secret(
     assert data["cookie_choice"] == {"code": 3, "meaning": "essential and analysis cookies"}
 
     mails = data["emails"]
-    assert all(set(m) == {"event", "to", "written", "status", "sent"} for m in mails)
+    assert all(set(m) == {"event", "to", "written", "status", "sent", "language"} for m in mails)
+    assert all(m["language"] == "en" for m in mails)
     assert all(m["status"] in {"sent", "pending"} for m in mails)
     sent = {(m["event"], m["to"]) for m in mails}
     assert {

@@ -46,7 +46,7 @@ async def test_a_rolled_back_change_queues_no_email_and_no_tile(
     wakes, recipient, name = Wakes(), f"{uuid.uuid4().hex}@example.com", "tile-rolled-back.svg"
     with pytest.raises(RuntimeError):
         async with unit(db, tmp_path, wakes) as work:
-            await users.create(db, recipient, "hash", f"nick-{uuid.uuid4().hex[:8]}", name)
+            await users.create(db, recipient, "hash", f"nick-{uuid.uuid4().hex[:8]}", name, "en")
             await work.email("goodbye", recipient, {"nickname": "n"}, {"key": "clear-key"})
             await work.tile("put", name, "<svg/>")
             raise RuntimeError("the change fails")

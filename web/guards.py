@@ -15,8 +15,10 @@ from starlette.responses import Response
 
 from accounts import mfa, tokens
 from accounts.runtime import Client, Services
-from sql import sessions
+from services.language import gettext
+from sql import sessions, users
 from sql.sessions import CurrentUser
+from web.language import follow
 from web.render import flash, redirect, render
 from web.session import session_of
 
@@ -68,14 +70,20 @@ def client_of(request: Request) -> Client:
     return Client(client_ip(request), request.headers.get("user-agent", "")[:512])
 
 
-def start_session(request: Request, user_id: int, session_id: UUID, remember: bool) -> None:
-    secret = services(request).settings.secret_key
+async def start_session(request: Request, user_id: int, session_id: UUID, remember: bool) -> None:
+    """Logged in: the cookie names the session, and the account's language, when it chose one,
+    becomes the browser's."""
+    svc = services(request)
+    secret = svc.settings.secret_key
     claims = {"sub": str(user_id), "sid": str(session_id)}
     token = tokens.encode(secret, tokens.SESSION_AUDIENCE, claims, SESSION_SECONDS)
     session = session_of(request)
     session.set("t", token)
     session.set("r", remember)
     session.rotate_csrf_token()
+    chosen = await users.language_of(svc.db, user_id)
+    if chosen:
+        follow(request, chosen)
 
 
 def start_pending_login(request: Request, pending_id: UUID) -> None:
@@ -138,7 +146,7 @@ def login_required(endpoint: Endpoint) -> Endpoint:
     @wraps(endpoint)
     async def guarded(request: Request) -> Response:
         if request.state.user is None:
-            flash(request, "Please log in to see that page.", "info")
+            flash(request, gettext("Please log in to see that page."), "info")
             return redirect(request, _login_url(request))
         return await endpoint(request)
 

@@ -15,6 +15,8 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from accounts.security_log import describe
+from services.language import DEFAULT, LANGUAGES, N_, gettext, install, speaking
 from web.session import session_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +70,8 @@ def device(user_agent: str) -> str:
     browser = next((name for mark, name in BROWSERS if mark in user_agent), None)
     system = next((name for mark, name in SYSTEMS if mark in user_agent), None)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or (user_agent[:40] or "Unknown device")
+        return gettext("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or (user_agent[:40] or gettext("Unknown device"))
 
 
 def environment(auto_reload: bool) -> Environment:
@@ -88,6 +90,9 @@ def environment(auto_reload: bool) -> Environment:
     )
     env.globals["static_url"] = static_url
     env.globals["device"] = device
+    env.globals["languages"] = LANGUAGES
+    env.globals["describe"] = describe
+    install(env)
     return env
 
 
@@ -153,14 +158,15 @@ def render(
     """The whole page, or to an htmx partial request the fragment plus out-of-band parts."""
     env = templates(request)
     ctx = context(request, **(values or {}))
-    if fragment is not None and wants_fragment(request):
-        parts = [env.get_template(fragment).render(ctx)]
-        parts += [env.get_template(name).render(ctx, oob=True) for name in oob]
-        if session_of(request).get("f"):
-            parts.append(env.get_template("partials/flashes.html").render(ctx, oob=True))
-        body = "".join(parts)
-    else:
-        body = env.get_template(page).render(ctx)
+    with speaking(getattr(request.state, "language", DEFAULT)):
+        if fragment is not None and wants_fragment(request):
+            parts = [env.get_template(fragment).render(ctx)]
+            parts += [env.get_template(name).render(ctx, oob=True) for name in oob]
+            if session_of(request).get("f"):
+                parts.append(env.get_template("partials/flashes.html").render(ctx, oob=True))
+            body = "".join(parts)
+        else:
+            body = env.get_template(page).render(ctx)
     return HTMLResponse(body, status_code=status, headers={**(headers or {}), "Vary": VARY})
 
 
@@ -184,14 +190,14 @@ def local_path(target: str | None, default: str = "/") -> str:
 
 
 ERROR_TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Too much data",
-    429: "Too many attempts",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
+    400: N_("Bad request"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    413: N_("Too much data"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+    503: N_("Temporarily unavailable"),
 }
 
 
@@ -200,7 +206,9 @@ def error_page(request: Request, status: int, headers: dict[str, str] | None = N
     status = status if status in ERROR_TITLES else 500
     # The "try again" link follows the request's path, which anyone can write: a local one only.
     retry = local_path(request.url.path)
-    values = {"status": status, "title": ERROR_TITLES[status], "retry": retry}
+    with speaking(getattr(request.state, "language", DEFAULT)):
+        title = gettext(ERROR_TITLES[status])
+    values = {"status": status, "title": title, "retry": retry}
     return render(
         request,
         "templates/error.html",

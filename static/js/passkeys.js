@@ -9,7 +9,9 @@
     typeof window.PublicKeyCredential.parseRequestOptionsFromJSON === "function" &&
     !!navigator.credentials && window.isSecureContext;
 
-  var MESSAGES = {
+  // The page carries these words in its language (#js-messages, templates/base.html);
+  // the English ones stay only for a page without them.
+  var ENGLISH = {
     cancelled: "The passkey request was cancelled or timed out. Try again when you are ready.",
     exists: "This device already holds a passkey for this account.",
     refused: "This browser or device could not use a passkey here.",
@@ -19,6 +21,28 @@
     503: "The site is briefly unavailable. Please try again in a few seconds.",
     other: "Something went wrong on our side. Please try again."
   };
+
+  function pageMessages() {
+    var element = document.getElementById("js-messages");
+    try {
+      return element ? JSON.parse(element.textContent) || {} : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  var MESSAGES = (function (words) {
+    return {
+      cancelled: words.passkeyCancelled || ENGLISH.cancelled,
+      exists: words.passkeyExists || ENGLISH.exists,
+      refused: words.passkeyRefused || ENGLISH.refused,
+      network: words.network || ENGLISH.network,
+      403: words.pageExpired || ENGLISH[403],
+      429: words.throttled || ENGLISH[429],
+      503: words.unavailable || ENGLISH[503],
+      other: words.other || ENGLISH.other
+    };
+  })(pageMessages());
 
   function Problem(message) {
     this.message = message;

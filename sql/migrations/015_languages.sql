@@ -1,0 +1,73 @@
+-- Languages. An account's own: its emails, and the site once it logs in (null: none chosen yet,
+-- so the browser's). An email's: recorded when it is queued, so the goodbye outlives its account.
+alter table minimaluser.tbl_auth add column aut_language varchar(8);
+alter table minimaluser.tbl_outbox add column obx_language varchar(8) not null default 'en';
+
+-- The album's titles and captions in the other languages; English stays in tbl_image.
+create table minimaluser.tbl_image_text (
+    img_id bigint not null references minimaluser.tbl_image (img_id) on delete cascade,
+    itx_language varchar(8) not null,
+    itx_name varchar(124) not null,
+    itx_caption varchar(255) not null,
+    primary key (img_id, itx_language)
+);
+
+-- The album's titles and captions in Italian and Arabic, refreshed on conflict like 002.
+insert into minimaluser.tbl_image_text (img_id, itx_language, itx_name, itx_caption) values
+    (1, 'it', 'Vedetta sul davanzale',
+        'Un soriano grigio tiene d''occhio le nuvole dal suo davanzale assolato.'),
+    (1, 'ar', 'حارس النافذة',
+        'من حافة نافذة مشمسة، يراقب قطٌّ رماديٌّ مخطّط الغيوم وهي تمرّ.'),
+    (2, 'it', 'La scatola della felicità',
+        'Parola di gatto rosso, il posto migliore della casa è una scatola di cartone. Una qualsiasi.'),
+    (2, 'ar', 'صندوق السعادة',
+        'أيُّ صندوق من الكرتون هو أفضل مقعد في البيت، هذا ما يؤكّده قطّنا البرتقالي.'),
+    (3, 'it', 'Pisolino pomeridiano',
+        'Un soriano bruno si acciambella in una chiazza di sole tiepido e si concede una lunga, pigrissima dormita.'),
+    (3, 'ar', 'قيلولة العصر',
+        'يتكوّر قطٌّ بنيٌّ مخطّط في بقعة دافئة من ضوء الشمس، ويغطّ في غفوة طويلة بلا أدنى عجلة.'),
+    (4, 'it', 'Caccia al gomitolo',
+        'Il micio in smoking ha puntato un gomitolo di lana. Per il gomitolo non c''è scampo.'),
+    (4, 'ar', 'مطاردة كرة الصوف',
+        'لمح القطُّ الأنيق ذو البزّة السوداء والبيضاء كرةَ صوف، ولم يعد للكرة أيُّ أمل في النجاة.'),
+    (5, 'it', 'Giornata di neve',
+        'Imbacuccato nella sua sciarpa rossa, un micio fulvo si gode la prima neve dell''inverno.'),
+    (5, 'ar', 'يوم الثلج',
+        'ملتفًّا بوشاح أحمر، يستمتع قطٌّ برتقاليّ بأول ثلوج الشتاء.'),
+    (6, 'it', 'Sui tetti al chiaro di luna',
+        'Seduto sul tetto, un gatto nero ammira la luna piena che veglia sulla città addormentata.'),
+    (6, 'ar', 'على السطح في ضوء القمر',
+        'يجلس قطٌّ أسود على السطح متأمّلًا البدر وهو يطلّ على المدينة النائمة.'),
+    (7, 'it', 'Esploratrice del giardino',
+        'Una gatta tricolore, curiosa come sempre, avvista una farfalla che danza sopra i fiori del giardino.'),
+    (7, 'ar', 'مستكشفة الحديقة',
+        'تلمح قطّةٌ فضوليّةٌ ثلاثيّةُ الألوان فراشةً تتراقص فوق أزهار الحديقة.'),
+    (8, 'it', 'Gatto di biblioteca',
+        'Un gatto siamese si accomoda su una pila di libri, pronto per una tranquilla serata di lettura.'),
+    (8, 'ar', 'علّامة المكتبة',
+        'يستقرّ قطٌّ سياميّ فوق كومة من الكتب، متأهّبًا لأمسية هادئة من القراءة.'),
+    (9, 'it', 'Passeggiata d''autunno',
+        'Coda dritta e passo fiero, un soriano se ne va a spasso tra le foglie d''autunno che cadono.'),
+    (9, 'ar', 'نزهة خريفية',
+        'رافعًا ذيله عاليًا، يتنزّه قطٌّ مخطّط بين أوراق الخريف المتساقطة.'),
+    (10, 'it', 'Amico del pesce rosso',
+        'Un gatto bianco fa amicizia con il pesce rosso, ma rigorosamente da questa parte del vetro.'),
+    (10, 'ar', 'صديق حوض السمك',
+        'يعقد قطٌّ أبيض صداقةً مع السمكة الذهبية، بشرط أن يبقى الزجاج بينهما.'),
+    (11, 'it', 'Assistente alla tastiera',
+        'Si sa, ogni portatile lavora meglio con un gatto nero spaparanzato sulla tastiera.'),
+    (11, 'ar', 'مساعد لوحة المفاتيح',
+        'كلُّ حاسوب محمول يعمل على نحو أفضل حين يتمدّد قطٌّ أسود على لوحة مفاتيحه.'),
+    (12, 'it', 'Tris di micini',
+        'Tre micini in fila sul divano, in posa per la loro primissima foto di gruppo.'),
+    (12, 'ar', 'ثلاث قطيطات',
+        'تصطفّ ثلاث قطيطات صغيرات على الأريكة لالتقاط أول صورة جماعية لها على الإطلاق.'),
+    (13, 'it', 'Steccato al tramonto',
+        'Un gatto in smoking percorre lo steccato del giardino mentre il cielo si tinge di rosa e d''oro.'),
+    (13, 'ar', 'سياج عند الغروب',
+        'يتهادى قطٌّ ببزّته السوداء والبيضاء على سياج الحديقة، فيما تتلوّن السماء بالورديّ والذهبيّ.'),
+    (14, 'it', 'Sogni in un giorno di pioggia',
+        'Un soriano rosso osserva le gocce di pioggia che fanno a gara a scendere lungo il vetro.'),
+    (14, 'ar', 'حالم في يوم ماطر',
+        'يراقب قطٌّ برتقاليّ مخطّط قطرات المطر وهي تتسابق نزولًا على زجاج النافذة.')
+on conflict (img_id, itx_language) do update set itx_name = excluded.itx_name, itx_caption = excluded.itx_caption;
