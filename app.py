@@ -38,7 +38,7 @@ from web.guard import GuardMiddleware
 from web.headers import CachedStatic, GZip, SecurityHeadersMiddleware
 from web.hosts import AllowedHostsMiddleware
 from web.language import LanguageMiddleware
-from web.render import STATIC, Site, environment, error_page
+from web.render import STATIC, Site, environments, error_page
 from web.session import SessionCookieMiddleware
 from web.state import RequestStateMiddleware
 
@@ -114,7 +114,7 @@ def create_app(config: Settings | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error, 500: server_error},
         lifespan=lifespan,
     )
-    app.state.templates = environment(auto_reload=config.development)
+    app.state.templates = environments(auto_reload=config.development)
     app.state.site = Site("Minimal+User", config.base_url, config.development)
     app.state.tile_url = store.url
     return app

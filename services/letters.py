@@ -14,7 +14,7 @@ from cryptography.fernet import InvalidToken
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.keyring import Keyring
-from services.language import DEFAULT, install, speaking
+from services.language import DEFAULT, LANGUAGES, install, speaking
 from settings import Settings
 from sql import outbox
 
@@ -57,17 +57,25 @@ class Renderer:
     """Each event's subject, plain text and HTML, from templates/emails/<event>.{txt,html}."""
 
     def __init__(self, folder: Path = EMAIL_TEMPLATES) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(folder),
+        self.folder = folder
+        self.envs = {code: self.environment(code) for code in LANGUAGES}
+        self.env = self.envs[DEFAULT]
+
+    def environment(self, language: str) -> Environment:
+        """The emails in one language (their words without values folded in at compile time)."""
+        env = Environment(
+            loader=FileSystemLoader(self.folder),
             undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         )
-        install(self.env)
+        install(env, language)
+        return env
 
     def render(self, letter: Letter, mail_from: str) -> EmailMessage:
+        env = self.envs.get(letter.language, self.env)
         with speaking(letter.language):
-            text = self.env.get_template(f"{letter.event}.txt").render(letter.values)
-            html = self.env.get_template(f"{letter.event}.html").render(letter.values)
+            text = env.get_template(f"{letter.event}.txt").render(letter.values)
+            html = env.get_template(f"{letter.event}.html").render(letter.values)
         subject, _, body = text.partition("\n\n")
         message = EmailMessage()
         message["Subject"] = subject.removeprefix("Subject: ").strip()

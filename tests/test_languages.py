@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from jinja2 import Environment
 
-from services.language import negotiate, number, speaking, when
+from services.language import install, negotiate, number, speaking, when
 from sql import users
 from sql.pool import PooledDatabase
 from tests.accounts_helpers import client_for, log_in, reset, sign_up
@@ -220,3 +221,18 @@ async def test_emailed_codes_may_be_typed_in_arabic_indic_digits(
         typed = (await emailed_login_code(mailbox, email)).translate(ARABIC_INDIC)
         done = await post_form(owner, "/auth/login/code", {"code": typed})
         assert done.status_code == 303, done.text
+
+
+def test_words_without_values_are_translated_once_when_a_template_compiles() -> None:
+    env = Environment(autoescape=True)
+    install(env, "it")
+    source = (
+        '{{ _("Log in") }}|{% trans %}Log in{% endtrans %}|{{ _("Turn on an authenticator app'
+        ' first.") }}|{{ _("Operators: %(email)s", email="<b>@x") }}'
+    )
+    assert "Accedi" in env.compile(source, raw=True), "folded into the compiled template"
+    with speaking("it"):
+        page = env.from_string(source).render()
+    assert page == (
+        "Accedi|Accedi|Prima attiva un&#39;app di autenticazione.|Operatori: &lt;b&gt;@x"
+    )

@@ -94,7 +94,7 @@ def reachable(value: Any, depth: int = 0) -> list[Any]:
 
 
 def test_every_template_renders_without_a_secret(site_app: Starlette) -> None:
-    env: Environment = site_app.state.templates.overlay(undefined=Anything)
+    env: Environment = site_app.state.templates["en"].overlay(undefined=Anything)
     values = {**page_context(site_app), "static_url": lambda path: f"/static/{path}"}
     rendered = {name: env.get_template(name).render(values) for name in template_names()}
     assert len(rendered) > 40
@@ -104,7 +104,7 @@ def test_every_template_renders_without_a_secret(site_app: Starlette) -> None:
 
 
 def test_careless_lookups_find_no_settings_and_no_secret(site_app: Starlette) -> None:
-    env: Environment = site_app.state.templates.overlay(undefined=Anything)
+    env: Environment = site_app.state.templates["en"].overlay(undefined=Anything)
     values = page_context(site_app)
     assert not any(isinstance(v, Settings) for v in reachable(values))
     text = env.from_string(CARELESS).render(values)

@@ -74,7 +74,9 @@ def device(user_agent: str) -> str:
     return browser or system or (user_agent[:40] or gettext("Unknown device"))
 
 
-def environment(auto_reload: bool) -> Environment:
+def environment(auto_reload: bool, language: str = DEFAULT) -> Environment:
+    """The pages' templates in one language (the words without values are folded in when a
+    template compiles, so there is one environment per language)."""
     env = Environment(
         loader=PrefixLoader(
             {
@@ -92,13 +94,18 @@ def environment(auto_reload: bool) -> Environment:
     env.globals["device"] = device
     env.globals["languages"] = LANGUAGES
     env.globals["describe"] = describe
-    install(env)
+    install(env, language)
     return env
+
+
+def environments(auto_reload: bool) -> dict[str, Environment]:
+    return {code: environment(auto_reload, code) for code in LANGUAGES}
 
 
 def templates(request: Request) -> Environment:
-    env: Environment = request.app.state.templates
-    return env
+    """The templates in the request's language."""
+    envs: dict[str, Environment] = request.app.state.templates
+    return envs[getattr(request.state, "language", DEFAULT)]
 
 
 def is_htmx(request: Request) -> bool:
