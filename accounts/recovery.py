@@ -7,8 +7,8 @@ from uuid import UUID
 
 from accounts import checks, tokens
 from accounts.checks import AccountError, normalise_email
-from accounts.mfa import normalise_code
 from accounts.keys import generate_code, key_problem
+from accounts.mfa import normalise_code
 from accounts.runtime import Client, Services
 from services.language import N_, gettext
 from sql import pending_logins, resets, sessions, throttle, users
