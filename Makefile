@@ -11,18 +11,22 @@ UV := $(BIN)/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup lock run test lint browser bench messages
+.PHONY: setup lock run test lint browser bench bench-scale messages lighthouse
 
 # Each language's catalogue, compiled from its messages.po (the .mo files are not committed).
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-setup: $(VENV)/.installed $(VENDOR)/.installed $(CATALOGUES)
+setup: $(VENV)/.installed $(VENDOR)/.installed $(CATALOGUES) locales/formats.pickle
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(BIN)/pybabel -q compile -i $< -o $@
 
+# The few CLDR tables that dates and numbers need, per language (services/formats.py).
+locales/formats.pickle: services/formats.py $(VENV)/.installed
+	$(BIN)/python -m services.formats
+
 # Extracts every word to translate from the code and templates, and updates each catalogue.
-# New words arrive untranslated (tests/test_languages.py fails until they are translated).
+# New words arrive untranslated (tests/test_translations.py fails until they are translated).
 messages: setup
 	$(BIN)/pybabel extract -F pyproject.toml --add-comments=TRANSLATORS: --no-wrap --sort-by-file -o $(VENV)/messages.pot \
 	  accounts routes services web templates partials
@@ -51,20 +55,23 @@ UV_LOCK_ARGS ?= --upgrade
 lock: $(VENV)/.uv-$(UV_VERSION)
 	$(UV) lock $(UV_LOCK_ARGS) --python $(BIN)/python
 
+# --include=dev: the build tools (esbuild, purgecss) are devDependencies, even with NODE_ENV=production.
 node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error --include=dev
 
-# Also redone when this Makefile changes what it copies.
-$(VENDOR)/.installed: node_modules/.package-lock.json Makefile
-	rm -rf $(VENDOR)
-	mkdir -p $(VENDOR)/htmx $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons/fonts
-	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
-	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map $(VENDOR)/bootstrap/
-	cp node_modules/bootstrap/dist/css/bootstrap.rtl.min.css node_modules/bootstrap/dist/css/bootstrap.rtl.min.css.map $(VENDOR)/bootstrap/
-	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/bootstrap/
-	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css $(VENDOR)/bootstrap-icons/
-	cp node_modules/bootstrap-icons/font/fonts/* $(VENDOR)/bootstrap-icons/fonts/
-	touch $@
+# What vendor.mjs reads to decide which Bootstrap rules, components and icons to keep.
+VENDOR_SOURCES := $(shell find templates partials static/js routes web accounts services \
+  \( -name '*.html' -o -name '*.js' -o -name '*.py' \) 2>/dev/null)
+
+# Also redone when this Makefile changes what it copies, or a template what it uses. Built aside
+# and swapped in, so a running server never finds the folder half made.
+$(VENDOR)/.installed: node_modules/.package-lock.json Makefile vendor.mjs $(VENDOR_SOURCES)
+	rm -rf node_modules/.vendor
+	mkdir -p node_modules/.vendor/htmx
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/.vendor/htmx/
+	node vendor.mjs node_modules/.vendor
+	touch node_modules/.vendor/.installed
+	rm -rf $(VENDOR) && mv node_modules/.vendor $(VENDOR)
 
 run: setup
 	@echo "Open http://localhost:8000 (BASE_URL: passkeys need a host name, not 127.0.0.1)"
@@ -92,3 +99,17 @@ bench: setup
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	  else echo "wrk is missing: install it (apt-get install wrk)."; exit 1; fi; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The same measurements on an empty database and on a million accounts seeded by SQL, into
+# bench/SCALE.md (about 15 minutes). Quicker: make bench-scale SCALE_ARGS='--accounts 100000'.
+bench-scale: setup
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing: install it (apt-get install wrk)."; exit 1; fi; }
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
+
+# Lighthouse 12 (mobile) on the public pages and a member's profile: bench/LIGHTHOUSE.md.
+# `npm exec` fetches lighthouse into npm's own cache; the site and make test never depend on it.
+lighthouse: setup browser
+	$(BIN)/python -m bench.lighthouse $(LIGHTHOUSE_ARGS)

@@ -43,6 +43,8 @@ class Run:
     findings: list[Finding] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)
     floor_rss_mib: list[float] = field(default_factory=list)
+    resident_mib: list[float] = field(default_factory=list)
+    floor_resident_mib: list[float] = field(default_factory=list)
 
 
 def machine() -> str:
@@ -84,11 +86,15 @@ def markdown(run: Run) -> str:
             f"| {row.name} | {row.app.rate:,.0f} | {row.app.p50_ms:.1f} | {row.app.p99_ms:.1f}"
             f" | {row.app.errors} | {floor} | {ratio} | {target} | {_mark(row.met)} |"
         )
-    rss = ", ".join(f"{mib:.0f}" for mib in run.rss_mib)
-    floor_rss = ", ".join(f"{mib:.0f}" for mib in run.floor_rss_mib)
+
+    def mib(figures: list[float]) -> str:
+        return ", ".join(f"{figure:.0f}" for figure in figures)
+
     lines += [
         "",
-        f"Peak RSS per worker (VmHWM): app {rss} MiB; floor {floor_rss} MiB.",
+        f"Peak RSS per worker (VmHWM): app {mib(run.rss_mib)} MiB; floor"
+        f" {mib(run.floor_rss_mib)} MiB. Resident after the runs and a rest (VmRSS): app"
+        f" {mib(run.resident_mib)} MiB; floor {mib(run.floor_resident_mib)} MiB.",
         "",
         "| check | figure | met |",
         "|---|---|---|",

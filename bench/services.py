@@ -196,14 +196,22 @@ class Uvicorn:
                 pids.append(int(entry.name))
         return sorted(pids)
 
-    def peak_rss_mib(self) -> list[float]:
-        """VmHWM of each worker, in MiB."""
+    def peak_rss_mib(self, field: str = "VmHWM") -> list[float]:
+        """VmHWM of each worker, in MiB (or another field of /proc/PID/status: VmRSS)."""
         peaks = []
         for pid in self.worker_pids():
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     peaks.append(int(line.split()[1]) / 1024)
         return peaks
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the workers have used so far (user and system)."""
+        ticks = 0
+        for pid in self.worker_pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         process, self.process = self.process, None

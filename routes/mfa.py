@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,6 +33,8 @@ TOTP = "/auth/mfa/totp"
 
 def qr_svg(uri: str) -> str:
     """The QR code of the otpauth:// URI as inline SVG, drawn on the server: no script needed."""
+    import segno  # only on the setup page
+
     return str(
         segno.make(uri, error="m").svg_inline(
             scale=4,

@@ -7,8 +7,6 @@ import time
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
-import httpx
 import jwt
 
 from services.letters import Letter, Renderer
@@ -48,6 +46,8 @@ class Smtp:
         self.renderer = renderer
 
     async def deliver(self, letter: Letter) -> None:
+        import aiosmtplib  # only where mail goes by SMTP
+
         message = self.renderer.render(letter, self.mail_from)
         await aiosmtplib.send(
             message,
@@ -71,6 +71,8 @@ class MailerService:
         self.secret = secret
 
     async def deliver(self, letter: Letter) -> None:
+        import httpx  # only for the mailer service: 4 MiB a worker where rich is installed
+
         now = int(time.time())
         token = jwt.encode(
             {

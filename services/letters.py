@@ -14,7 +14,8 @@ from cryptography.fernet import InvalidToken
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.keyring import Keyring
-from services.language import DEFAULT, LANGUAGES, install, speaking
+from services.language import DEFAULT, LANGUAGES, speaking
+from services.words import install
 from settings import Settings
 from sql import outbox
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_one, fetch_val
+from sql.query import delete_in_batches, fetch_one, fetch_val
 
 HOURS = 24
 
@@ -63,5 +63,7 @@ async def cancel(db: PooledDatabase, user_id: int) -> bool:
     return row is not None
 
 
-async def prune(db: PooledDatabase) -> None:
-    await execute(db, "delete from minimaluser.tbl_email_change where ech_expires < now()")
+async def prune(db: PooledDatabase) -> int:
+    return await delete_in_batches(
+        db, "minimaluser.tbl_email_change", "ech_expires", "ech_expires < now()"
+    )

@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_one, fetch_val
+from sql.query import delete_in_batches, fetch_one, fetch_val
 
 MAX_ATTEMPTS = 3
 
@@ -66,7 +66,7 @@ async def take(db: PooledDatabase, code_id: UUID) -> bool:
     return row is not None
 
 
-async def prune(db: PooledDatabase, now: datetime) -> None:
-    await execute(
-        db, "delete from minimaluser.tbl_login_code where lgc_expires < :now", {"now": now}
+async def prune(db: PooledDatabase, now: datetime) -> int:
+    return await delete_in_batches(
+        db, "minimaluser.tbl_login_code", "lgc_expires", "lgc_expires < :now", {"now": now}
     )

@@ -11,7 +11,7 @@ from uuid import UUID
 from asyncpg import Record
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_all, fetch_one, fetch_val
+from sql.query import delete_in_batches, execute, fetch_all, fetch_one, fetch_val
 
 
 @dataclass(frozen=True)
@@ -208,21 +208,23 @@ async def one_kept(db: PooledDatabase, outbox_id: int) -> Message | None:
     return _message(row) if row else None
 
 
-async def prune_sent(db: PooledDatabase, days: int) -> None:
+async def prune_sent(db: PooledDatabase, days: int) -> int:
     """Delivered messages are kept a while for support, then go; kept dev mail goes too."""
-    await execute(
+    return await delete_in_batches(
         db,
-        "delete from minimaluser.tbl_outbox"
-        " where obx_sent_at < now() - make_interval(days => :days)",
+        "minimaluser.tbl_outbox",
+        "obx_sent_at",
+        "obx_sent_at < now() - make_interval(days => :days)",
         {"days": days},
     )
 
 
-async def prune_failed(db: PooledDatabase, days: int) -> None:
+async def prune_failed(db: PooledDatabase, days: int) -> int:
     """Failed messages stay listed for operators a while, then go."""
-    await execute(
+    return await delete_in_batches(
         db,
-        "delete from minimaluser.tbl_outbox"
-        " where obx_failed_at < now() - make_interval(days => :days)",
+        "minimaluser.tbl_outbox",
+        "obx_failed_at",
+        "obx_failed_at < now() - make_interval(days => :days)",
         {"days": days},
     )

@@ -9,7 +9,7 @@ from uuid import UUID
 from asyncpg import Record
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_one, fetch_val
+from sql.query import delete_in_batches, execute, fetch_one, fetch_val
 
 MAX_ATTEMPTS = 5
 
@@ -79,7 +79,7 @@ async def forget_user(db: PooledDatabase, user_id: int) -> None:
     )
 
 
-async def prune(db: PooledDatabase, now: datetime) -> None:
-    await execute(
-        db, "delete from minimaluser.tbl_pending_login where pnd_expires < :now", {"now": now}
+async def prune(db: PooledDatabase, now: datetime) -> int:
+    return await delete_in_batches(
+        db, "minimaluser.tbl_pending_login", "pnd_expires", "pnd_expires < :now", {"now": now}
     )

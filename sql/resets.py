@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_one, fetch_val
+from sql.query import delete_in_batches, fetch_one, fetch_val
 
 MAX_ATTEMPTS = 5
 
@@ -68,5 +68,7 @@ async def mark_used(db: PooledDatabase, reset_id: UUID) -> bool:
     return row is not None
 
 
-async def prune(db: PooledDatabase) -> None:
-    await execute(db, "delete from minimaluser.tbl_key_reset where rst_expires < now()")
+async def prune(db: PooledDatabase) -> int:
+    return await delete_in_batches(
+        db, "minimaluser.tbl_key_reset", "rst_expires", "rst_expires < now()"
+    )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_all
+from sql.query import delete_in_batches, execute, fetch_all
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,11 @@ async def recent(db: PooledDatabase, user_id: int, limit: int = 20) -> list[Even
     ]
 
 
-async def prune(db: PooledDatabase, days: int) -> None:
-    await execute(
+async def prune(db: PooledDatabase, days: int) -> int:
+    return await delete_in_batches(
         db,
-        "delete from minimaluser.tbl_security_event"
-        " where sev_at < now() - make_interval(days => :days)",
+        "minimaluser.tbl_security_event",
+        "sev_at",
+        "sev_at < now() - make_interval(days => :days)",
         {"days": days},
     )

@@ -7,7 +7,7 @@ locks the row, so a burst of simultaneous attempts is judged one after the other
 from __future__ import annotations
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_one, fetch_val
+from sql.query import delete_in_batches, execute, fetch_one, fetch_val
 
 TAKE = (
     "insert into minimaluser.tbl_limit as l (lim_key, lim_hits, lim_last)"
@@ -64,10 +64,11 @@ async def hits(db: PooledDatabase, key: str, seconds: int) -> int:
     return int(row["n"]) if row else 0
 
 
-async def prune(db: PooledDatabase, older_than_seconds: int) -> None:
-    await execute(
+async def prune(db: PooledDatabase, older_than_seconds: int) -> int:
+    return await delete_in_batches(
         db,
-        "delete from minimaluser.tbl_limit"
-        " where lim_last < now() - make_interval(secs => :seconds)",
+        "minimaluser.tbl_limit",
+        "lim_last",
+        "lim_last < now() - make_interval(secs => :seconds)",
         {"seconds": older_than_seconds},
     )

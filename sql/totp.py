@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sql.pool import PooledDatabase
-from sql.query import execute, fetch_one, fetch_val
+from sql.query import delete_in_batches, execute, fetch_one, fetch_val
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ async def drop_setup(db: PooledDatabase, user_id: int) -> None:
     )
 
 
-async def prune_setups(db: PooledDatabase, now: datetime) -> None:
-    await execute(
-        db, "delete from minimaluser.tbl_totp_setup where tsu_expires < :now", {"now": now}
+async def prune_setups(db: PooledDatabase, now: datetime) -> int:
+    return await delete_in_batches(
+        db, "minimaluser.tbl_totp_setup", "tsu_expires", "tsu_expires < :now", {"now": now}
     )

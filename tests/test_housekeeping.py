@@ -6,6 +6,7 @@ import httpx
 
 from services import housekeeping
 from sql.pool import PooledDatabase
+from sql.query import BATCH
 from tests.accounts_helpers import sign_up
 
 
@@ -96,3 +97,52 @@ async def test_sweep_keeps_failed_emails_thirty_days_for_operators_then_prunes_t
     }
     assert "failed-31-days@example.com" not in left
     assert "failed-29-days@example.com" in left
+
+
+async def test_sweep_removes_more_rows_than_one_batch_in_several_and_keeps_the_live_ones(
+    client: httpx.AsyncClient, db: PooledDatabase
+) -> None:
+    """A backlog of expired rows larger than a batch goes whole, batch after batch: sessions of
+    both kinds, the security log, delivered mail."""
+    email, _ = await sign_up(client)
+    user_id = await user_id_of(db, email)
+    rows = 2 * BATCH + 7
+    await db.execute(
+        "insert into minimaluser.tbl_session"
+        " (aut_id, ses_ip, ses_remember, ses_created, ses_last_seen)"
+        " select :u, 'backlog', i % 2 = 0, now() - interval '40 days',"
+        " now() - interval '1 day' - make_interval(secs => i % 100)"
+        " from generate_series(1, :n) i",
+        {"u": user_id, "n": rows},
+    )
+    await db.execute(
+        "insert into minimaluser.tbl_security_event (aut_id, sev_event, sev_at)"
+        " select :u, 'backlog', now() - interval '400 days' - make_interval(secs => i % 10)"
+        " from generate_series(1, :n) i",
+        {"u": user_id, "n": rows},
+    )
+    await db.execute(
+        "insert into minimaluser.tbl_outbox (obx_event, obx_recipient, obx_sent_at)"
+        " select 'goodbye', 'backlog@example.com', now() - interval '8 days'"
+        " from generate_series(1, :n) i",
+        {"n": rows},
+    )
+
+    removed = await housekeeping.sweep(db)
+
+    assert removed["sessions"] >= rows
+    assert removed["security log"] >= rows
+    assert removed["delivered mail"] >= rows
+    assert not await db.fetch_val(
+        "select count(*) from minimaluser.tbl_session where ses_ip = 'backlog'"
+    )
+    assert not await db.fetch_val(
+        "select count(*) from minimaluser.tbl_security_event where sev_event = 'backlog'"
+    )
+    assert not await db.fetch_val(
+        "select count(*) from minimaluser.tbl_outbox where obx_recipient = 'backlog@example.com'"
+    )
+    assert await db.fetch_val(
+        "select count(*) from minimaluser.tbl_security_event where aut_id = :u", {"u": user_id}
+    )
+    assert "Log out" in (await client.get("/")).text

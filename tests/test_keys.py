@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from accounts import keys
 from accounts.keys import Hasher, common_passwords, generate_code, generate_key, key_problem
 
 
@@ -23,6 +26,12 @@ def test_one_time_codes_are_six_digits() -> None:
 def test_the_common_password_list_is_large() -> None:
     assert len(common_passwords()) >= 10_000
     assert "password" in common_passwords()
+
+
+def test_only_a_whole_line_of_the_list_is_common() -> None:
+    assert "qwerty" in common_passwords() and "dragon" in common_passwords()
+    assert "ragon" not in common_passwords() and "password\n12345678" not in common_passwords()
+    assert key_problem("password\n12345678") is None
 
 
 @pytest.mark.parametrize(
@@ -63,3 +72,22 @@ async def test_a_hash_made_with_other_parameters_asks_for_a_rehash() -> None:
     old = await Hasher(memory_kib=1024, time_cost=1).hash("key")
     assert Hasher(memory_kib=2048, time_cost=2).needs_rehash(old)
     assert not Hasher(memory_kib=1024, time_cost=1).needs_rehash(old)
+
+
+async def test_the_memory_of_hashing_goes_back_once_no_hash_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(keys, "RELEASE_AFTER", 0.05)
+    hasher = Hasher(memory_kib=1024, time_cost=1)
+    trims: list[int] = []
+
+    def trim(pad: int) -> int:
+        trims.append(pad)
+        return 1
+
+    hasher._trim = trim
+    await asyncio.gather(hasher.hash("one"), hasher.hash("two"))
+    await hasher.hash("three")
+    assert trims == []
+    await asyncio.sleep(0.3)
+    assert trims == [0]

@@ -9,9 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from jinja2 import Environment
 
-from services.language import install, negotiate, number, speaking, when
+from services.formats import FORMATS, Slim, locale_of, number, when
+from services.language import negotiate, speaking
+from services.words import install
 from sql import users
 from sql.pool import PooledDatabase
 from tests.accounts_helpers import client_for, log_in, reset, sign_up
@@ -236,3 +241,20 @@ def test_words_without_values_are_translated_once_when_a_template_compiles() -> 
     assert page == (
         "Accedi|Accedi|Prima attiva un&#39;app di autenticazione.|Operatori: &lt;b&gt;@x"
     )
+
+
+def test_the_few_tables_written_at_set_up_format_as_babels_whole_locales() -> None:
+    assert FORMATS.exists(), "make setup writes locales/formats.pickle"
+    moments = [datetime(2026, m, m + 1, m * 2 - 1, m * 4, tzinfo=UTC) for m in range(1, 13)]
+    for code in ("en", "it", "ar"):
+        slim, whole = locale_of(code), Locale.parse(code)
+        assert isinstance(slim, Slim)
+        for moment in moments:
+            for pattern in ("medium", "short"):
+                assert format_date(moment, pattern, locale=slim) == format_date(
+                    moment, pattern, locale=whole
+                )
+                assert format_time(moment, pattern, tzinfo=UTC, locale=slim) == format_time(
+                    moment, pattern, tzinfo=UTC, locale=whole
+                )
+        assert format_decimal(1234567.5, locale=slim) == format_decimal(1234567.5, locale=whole)

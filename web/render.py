@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts.security_log import describe
-from services.language import DEFAULT, LANGUAGES, N_, gettext, install, speaking
+from services.language import DEFAULT, LANGUAGES, N_, gettext, speaking
+from services.words import install
 from web.session import session_of
 
 ROOT = Path(__file__).resolve().parent.parent

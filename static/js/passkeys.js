@@ -4,10 +4,8 @@
 (function () {
   "use strict";
 
-  var supported = typeof window.PublicKeyCredential === "function" &&
-    typeof window.PublicKeyCredential.parseCreationOptionsFromJSON === "function" &&
-    typeof window.PublicKeyCredential.parseRequestOptionsFromJSON === "function" &&
-    !!navigator.credentials && window.isSecureContext;
+  // theme.js tells, before the first paint, whether this browser can run the ceremony.
+  var supported = document.documentElement.hasAttribute("data-passkeys");
 
   // The page carries these words in its language (#js-messages, templates/base.html);
   // the English ones stay only for a page without them.
