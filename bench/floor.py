@@ -41,6 +41,7 @@ class Member:
     nickname: str
     confirmed: bool
     tile: str
+    operator: bool
 
 
 class Floor:
@@ -107,7 +108,12 @@ class Floor:
         if row is None:
             return None
         return Member(
-            row["aut_id"], row["aut_email"], row["aut_name"], row["aut_confirmed"], row["aut_tile"]
+            row["aut_id"],
+            row["aut_email"],
+            row["aut_name"],
+            row["aut_confirmed"],
+            row["aut_tile"],
+            row["aut_operator"],
         )
 
     def render(self, path: str, template: str, member: Member | None, **values: Any) -> bytes:
