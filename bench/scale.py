@@ -103,17 +103,20 @@ class Bench:
 
     def measure(self, databases: dict[str, Figures]) -> None:
         """Both apps run at once and each request is measured on one database, then at once on
-        the other, so the machine's changing load weighs alike on both; then each database's
-        pending mail is delivered by its own app's dispatchers."""
+        the other (which goes first alternates), so the machine's changing load weighs alike on
+        both; then each database's pending mail is delivered by its own app's dispatchers."""
         with contextlib.ExitStack() as stack:
             apps = {name: stack.enter_context(self.app(name)) for name in databases}
             casts = {
                 name: self.cast(apps[name].url, name, f.accounts) for name, f in databases.items()
             }
-            for request in REQUESTS:
-                for name, figures in databases.items():
+            for turn, request in enumerate(REQUESTS):
+                # Each database first in turn, and only once both apps' workers are idle again.
+                for name in list(databases)[:: 1 if turn % 2 == 0 else -1]:
+                    for other in databases:
+                        asyncio.run(scale_db.settled(other, self.pg.socket_dir))
                     result = measure(apps[name].url, casts[name], request, self.load)
-                    figures.requests[request] = result
+                    databases[name].requests[request] = result
                     print(
                         f"{name}: {request}: p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms"
                     )

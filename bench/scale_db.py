@@ -26,6 +26,12 @@ with parked as (select obx_id from minimaluser.tbl_outbox
         from parked where o.obx_id = parked.obx_id returning o.obx_id)
 select min(obx_id) as first, max(obx_id) as last, count(*) as count from released
 """
+# What the requests left for the app's workers: mail and tile jobs already due.
+BACKLOG = """
+select (select count(*) from minimaluser.tbl_outbox
+        where obx_sent_at is null and obx_failed_at is null and obx_due_at <= now())
+    + (select count(*) from minimaluser.tbl_tile_job where tjb_due_at <= now())
+"""
 PROGRESS = """
 select count(*) filter (where obx_sent_at is not null) as sent, min(obx_sent_at) as first,
     max(obx_sent_at) as last
@@ -123,5 +129,19 @@ async def drain(
             await asyncio.sleep(0.25)
         seconds = (row["last"] - row["first"]).total_seconds() if row["sent"] > 1 else 0.0
         return Drain(parked["count"], row["sent"], seconds, received() - before)
+    finally:
+        await connection.close()
+
+
+async def settled(database: str, socket_dir: str, within: float = 120.0) -> None:
+    """Waits (at most `within` seconds) until the app's workers have sent the mail and stored
+    the tiles the last requests queued, so that work does not weigh on the next measurement."""
+    connection = await connect(database, socket_dir)
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if not await connection.fetchval(BACKLOG):
+                return
+            await asyncio.sleep(0.2)
     finally:
         await connection.close()
