@@ -213,8 +213,9 @@ def markdown(run: ScaleRun) -> str:
         "",
         "The sweep: services/housekeeping.py's, on a pool configured as the app's, while the"
         " member's home page (wrk, 8 connections) and logins (4 connections) run against the"
-        ' app; "without" is the same load just before, as long as the sweep or'
-        f" {load.seconds} s. Locks sampled from pg_locks and pg_stat_activity every 20 ms.",
+        f' app; "without" is the same load for {load.seconds} s just before (after 3 s to warm'
+        f' up), "during" lasts as long as the sweep, at least {load.seconds} s. Locks sampled'
+        " from pg_locks and pg_stat_activity every 20 ms; each batch statement timed.",
         "",
         *_sweep(run, empty, full),
         "",

@@ -25,8 +25,10 @@ TOKEN = re.compile(
     re.DOTALL,
 )
 # Rows one statement of `delete_in_batches` removes: milliseconds of work, so no statement holds
-# its row locks long or comes near DB_TIMEOUT, however much has piled up.
+# its row locks long or comes near DB_TIMEOUT, however much has piled up. After each batch it
+# rests REST times as long as the batch took, so it takes at most a third of a core.
 BATCH = 1000
+REST = 2.0
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -99,11 +101,10 @@ async def delete_in_batches(
 ) -> int:
     """Deletes the rows of `table` that match `where`, BATCH at a time in the order of `key` (a
     timestamp column an index serves together with `where`), each batch a statement and a
-    transaction of its own, and rests after each as long as it took: however much has piled up,
-    no lock is held long and the deleting takes at most half a core from the requests. Each
-    batch starts at the last key of the one before, so none walks again over index entries of
-    rows already deleted (a transaction left open elsewhere keeps them from being marked dead).
-    Returns how many rows went."""
+    transaction of its own, with a rest after each: however much has piled up, no lock is held
+    long and the requests keep most of the CPU. Each batch starts at the last key of the one
+    before, so none walks again over index entries of rows already deleted (a transaction left
+    open elsewhere keeps them from being marked dead). Returns how many rows went."""
     # Built from constants of the sql/ modules only; the values are parameters.
     statement = (
         f"with gone as (delete from {table} where ctid = any(array(select ctid from {table}"  # noqa: S608
@@ -119,4 +120,4 @@ async def delete_in_batches(
         if row["deleted"] < BATCH:
             return deleted
         after = row["last"]
-        await asyncio.sleep(time.monotonic() - started)
+        await asyncio.sleep(REST * (time.monotonic() - started))
