@@ -7,40 +7,18 @@
   // theme.js tells, before the first paint, whether this browser can run the ceremony.
   var supported = document.documentElement.hasAttribute("data-passkeys");
 
-  // The page carries these words in its language (#js-messages, templates/base.html);
-  // the English ones stay only for a page without them.
-  var ENGLISH = {
-    cancelled: "The passkey request was cancelled or timed out. Try again when you are ready.",
-    exists: "This device already holds a passkey for this account.",
-    refused: "This browser or device could not use a passkey here.",
-    network: "We could not reach the site. Check your connection and try again.",
-    403: "This page has expired. Reload it and try again.",
-    429: "Too many attempts. Please wait a moment and try again.",
-    503: "The site is briefly unavailable. Please try again in a few seconds.",
-    other: "Something went wrong on our side. Please try again."
+  // The words this script shows, in the page's language (templates/base.html renders them).
+  var WORDS = JSON.parse(document.getElementById("js-messages").textContent);
+  var MESSAGES = {
+    cancelled: WORDS.passkeyCancelled,
+    exists: WORDS.passkeyExists,
+    refused: WORDS.passkeyRefused,
+    network: WORDS.network,
+    403: WORDS.pageExpired,
+    429: WORDS.throttled,
+    503: WORDS.unavailable,
+    other: WORDS.other
   };
-
-  function pageMessages() {
-    var element = document.getElementById("js-messages");
-    try {
-      return element ? JSON.parse(element.textContent) || {} : {};
-    } catch (error) {
-      return {};
-    }
-  }
-
-  var MESSAGES = (function (words) {
-    return {
-      cancelled: words.passkeyCancelled || ENGLISH.cancelled,
-      exists: words.passkeyExists || ENGLISH.exists,
-      refused: words.passkeyRefused || ENGLISH.refused,
-      network: words.network || ENGLISH.network,
-      403: words.pageExpired || ENGLISH[403],
-      429: words.throttled || ENGLISH[429],
-      503: words.unavailable || ENGLISH[503],
-      other: words.other || ENGLISH.other
-    };
-  })(pageMessages());
 
   function Problem(message) {
     this.message = message;

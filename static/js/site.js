@@ -1,36 +1,16 @@
 (function () {
   "use strict";
 
-  // The page carries these words in its language (#js-messages, templates/base.html);
-  // the English ones stay only for a page without them.
-  var ENGLISH = {
-    403: "This form has expired or did not come from this site. Reload the page and try again.",
-    413: "That was more data than this form accepts.",
-    429: "Too many attempts. Please wait a moment and try again.",
-    503: "The site is briefly unavailable. Please try again in a few seconds.",
-    network: "We could not reach the site. Check your connection and try again.",
-    other: "Something went wrong on our side. Please try again."
+  // The words this script shows, in the page's language (templates/base.html renders them).
+  var WORDS = JSON.parse(document.getElementById("js-messages").textContent);
+  var MESSAGES = {
+    403: WORDS.expired,
+    413: WORDS.tooLarge,
+    429: WORDS.throttled,
+    503: WORDS.unavailable,
+    network: WORDS.network,
+    other: WORDS.other
   };
-
-  function pageMessages() {
-    var element = document.getElementById("js-messages");
-    try {
-      return element ? JSON.parse(element.textContent) || {} : {};
-    } catch (error) {
-      return {};
-    }
-  }
-
-  var MESSAGES = (function (words) {
-    return {
-      403: words.expired || ENGLISH[403],
-      413: words.tooLarge || ENGLISH[413],
-      429: words.throttled || ENGLISH[429],
-      503: words.unavailable || ENGLISH[503],
-      network: words.network || ENGLISH.network,
-      other: words.other || ENGLISH.other
-    };
-  })(pageMessages());
 
   // Said once by screen readers: the region is emptied first so a repeated text is heard again.
   function announce(text) {
