@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ import asyncpg
 from bench.scale_seed import connect
 from services import housekeeping
 from settings import Settings
-from sql import pool, query
+from sql import pool
 
 SWEEPER = "bench-scale-sweep"
 EVERY = 0.02
@@ -108,23 +108,25 @@ class Sweep:
 
 
 @contextlib.contextmanager
-def timing_batches(durations: list[float]) -> Iterator[None]:
-    """Times each statement of sql/query.py's delete_in_batches (it runs them by fetch_one)."""
-    original = query.fetch_one
+def timing_batches(db: pool.PooledDatabase, durations: list[float]) -> Iterator[None]:
+    """Times each connection the sweep holds: each batch of sql/query.py's delete_in_batches is
+    a transaction on a connection of its own, and holds its row locks until it commits."""
+    original = db.acquire
 
-    async def timed(db: Any, statement: str, values: Any = None) -> Any:
-        started = time.perf_counter()
-        try:
-            return await original(db, statement, values)
-        finally:
-            if statement.startswith("with gone as (delete"):
+    @contextlib.asynccontextmanager
+    async def timed() -> AsyncIterator[Any]:
+        async with original() as connection:
+            started = time.perf_counter()
+            try:
+                yield connection
+            finally:
                 durations.append((time.perf_counter() - started) * 1000)
 
-    query.fetch_one = timed
+    db.acquire = timed  # type: ignore[method-assign]
     try:
         yield
     finally:
-        query.fetch_one = original
+        db.acquire = original  # type: ignore[method-assign]
 
 
 async def watched_sweep(settings: Settings, database: str, socket_dir: str) -> Sweep:
@@ -139,7 +141,7 @@ async def watched_sweep(settings: Settings, database: str, socket_dir: str) -> S
     watching = asyncio.create_task(_watch(watcher, sweep.locks, done))
     started = time.monotonic()
     try:
-        with timing_batches(sweep.batches):
+        with timing_batches(db, sweep.batches):
             sweep.removed = await housekeeping.sweep(db)
     except Exception as exc:  # reported in SCALE.md: a sweep that fails at scale is a finding
         sweep.error = f"{type(exc).__name__}: {exc}"

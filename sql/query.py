@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from asyncpg import Record
+from asyncpg.exceptions import QueryCanceledError
 
 from sql.pool import PooledDatabase
 
@@ -24,10 +25,14 @@ TOKEN = re.compile(
     r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\$\$.*?\$\$|::|:([A-Za-z_]\w*)""",
     re.DOTALL,
 )
-# Rows one statement of `delete_in_batches` removes: milliseconds of work, so no statement holds
-# its row locks long or comes near DB_TIMEOUT, however much has piled up. After each batch it
-# rests REST times as long as the batch took, so it takes at most a third of a core.
+# `delete_in_batches`: a batch is at most BATCH rows and never runs longer than HOLD_MS (its
+# statement is cancelled, its row locks given back, and it is retried at half the size); it grows
+# back while batches stay quick. After each batch it rests REST times as long as the batch took,
+# so a sweep takes at most a third of a core. A batch that cannot delete even SMALLEST rows in
+# time is left to the next sweep.
 BATCH = 1000
+SMALLEST = 8
+HOLD_MS = 100
 REST = 2.0
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -50,10 +55,11 @@ def positional(statement: str) -> tuple[str, tuple[str, ...]]:
 
 def _arguments(names: tuple[str, ...], values: Mapping[str, Any] | None) -> list[Any]:
     given = values or {}
-    missing = [name for name in names if name not in given]
-    if missing:
-        raise KeyError(f"no value for the parameters {missing}")
-    return [given[name] for name in names]
+    try:
+        return [given[name] for name in names]
+    except KeyError:
+        missing = [name for name in names if name not in given]
+        raise KeyError(f"no value for the parameters {missing}") from None
 
 
 async def fetch_all(
@@ -99,25 +105,38 @@ async def delete_in_batches(
     where: str,
     values: Mapping[str, Any] | None = None,
 ) -> int:
-    """Deletes the rows of `table` that match `where`, BATCH at a time in the order of `key` (a
+    """Deletes the rows of `table` that match `where` in batches in the order of `key` (a
     timestamp column an index serves together with `where`), each batch a statement and a
-    transaction of its own, with a rest after each: however much has piled up, no lock is held
-    long and the requests keep most of the CPU. Each batch starts at the last key of the one
-    before, so none walks again over index entries of rows already deleted (a transaction left
-    open elsewhere keeps them from being marked dead). Returns how many rows went."""
+    transaction of its own, cut short after HOLD_MS: however much has piled up and however busy
+    the machine, no batch holds its row locks longer, and the requests keep most of the CPU.
+    Each batch starts at the last key of the one before, so none walks again over index entries
+    of rows already deleted (a transaction left open elsewhere keeps them from being marked
+    dead). Returns how many rows went."""
     # Built from constants of the sql/ modules only; the values are parameters.
     statement = (
         f"with gone as (delete from {table} where ctid = any(array(select ctid from {table}"  # noqa: S608
         f" where {where} and {key} >= :after order by {key} limit :batch)) returning {key})"
         f" select count(*) as deleted, max({key}) as last from gone"
     )
-    deleted, after = 0, EARLIEST
+    text, names = positional(statement)
+    deleted, after, size = 0, EARLIEST, BATCH
     while True:
         started = time.monotonic()
-        row = await fetch_one(db, statement, {**(values or {}), "after": after, "batch": BATCH})
-        assert row is not None
-        deleted += row["deleted"]
-        if row["deleted"] < BATCH:
-            return deleted
-        after = row["last"]
+        arguments = _arguments(names, {**(values or {}), "after": after, "batch": size})
+        try:
+            async with db.acquire() as connection, connection.transaction():
+                await connection.execute(f"set local statement_timeout = {HOLD_MS}")
+                row = await connection.fetchrow(text, *arguments)
+        except QueryCanceledError:
+            if size <= SMALLEST:
+                return deleted
+            size //= 2
+        else:
+            assert row is not None
+            deleted += row["deleted"]
+            if row["deleted"] < size:
+                return deleted
+            after = row["last"]
+            if time.monotonic() - started < HOLD_MS / 4000:
+                size = min(2 * size, BATCH)
         await asyncio.sleep(REST * (time.monotonic() - started))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from services import housekeeping
+from sql import security_events
 from sql.pool import PooledDatabase
-from sql.query import BATCH
+from sql.query import BATCH, SMALLEST
 from tests.accounts_helpers import sign_up
 
 
@@ -146,3 +149,33 @@ async def test_sweep_removes_more_rows_than_one_batch_in_several_and_keeps_the_l
         "select count(*) from minimaluser.tbl_security_event where aut_id = :u", {"u": user_id}
     )
     assert "Log out" in (await client.get("/")).text
+
+
+async def test_a_batch_that_meets_a_locked_row_gives_its_locks_back_at_once_and_goes_around_it(
+    client: httpx.AsyncClient, db: PooledDatabase
+) -> None:
+    """A transaction elsewhere holds one expired row: the sweep never waits on it with its own
+    row locks held. Each batch that reaches the row is cancelled within its time bound and
+    retried smaller, so the rows before it go; the sweep then leaves the rest to the next one,
+    which takes them once the row is free."""
+    email, _ = await sign_up(client)
+    user_id = await user_id_of(db, email)
+    rows = 10 * SMALLEST
+    await db.execute(
+        "insert into minimaluser.tbl_security_event (aut_id, sev_event, sev_at)"
+        " select :u, 'held', now() - interval '400 days' + make_interval(secs => i)"
+        " from generate_series(1, :n) i",
+        {"u": user_id, "n": rows},
+    )
+    left = "select count(*) from minimaluser.tbl_security_event where sev_event = 'held'"
+    async with db.acquire() as holder:
+        async with holder.transaction():
+            await holder.execute(
+                "select 1 from minimaluser.tbl_security_event where sev_event = 'held'"
+                " order by sev_at desc limit 1 for update"
+            )
+            removed = await asyncio.wait_for(security_events.prune(db, 365), timeout=30)
+            assert 0 < removed < rows
+        assert await db.fetch_val(left) == rows - removed
+    assert await security_events.prune(db, 365) == rows - removed
+    assert not await db.fetch_val(left)

@@ -465,6 +465,28 @@ async def test_deleting_an_account_finds_its_rows_in_every_big_table_by_an_index
     assert [name for name, indexed in keys.items() if not indexed] == []
 
 
+def sorts(plan: dict[str, Any]) -> list[str]:
+    kind = plan["Node Type"]
+    found = [kind] if kind.endswith("Sort") else []
+    for child in plan.get("Plans", []):
+        found += sorts(child)
+    return found
+
+
+async def test_the_dispatchers_claim_reads_its_rows_in_order_without_sorting_the_due_ones(
+    recording: Recording, db: PooledDatabase
+) -> None:
+    """However many messages fall due at the same instant, a claim reads the few it takes from
+    the index, in order, instead of sorting all of them first."""
+    (claim,) = [
+        text
+        for text in recording.callers
+        if "for update skip locked" in text and "minimaluser.tbl_outbox" in text
+    ]
+    for arguments in (recording.parameters[claim], None):
+        assert sorts(await plan_of(db, claim, arguments)) == []
+
+
 async def test_the_check_catches_a_table_or_an_index_read_whole(db: PooledDatabase) -> None:
     scan = "select ses_id from minimaluser.tbl_session where ses_user_agent = $1"
     ordered = scan + " order by ses_id limit 5"
