@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.support import Translations
@@ -73,9 +73,11 @@ def N_(message: str) -> str:
     return message
 
 
+@lru_cache(maxsize=256)
 def negotiate(header: str) -> str | None:
     """The best language of ours in an Accept-Language header, by its q-values; ties keep the
-    header's order. `it-CH` matches `it`; `*` and unknown tags match nothing."""
+    header's order. `it-CH` matches `it`; `*` and unknown tags match nothing. A browser sends
+    the same header on every request: each is read once."""
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate(header.split(",")[:32]):
         tag, _, params = part.strip().partition(";")

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -154,6 +154,18 @@ async def test_a_tampered_cookie_makes_a_guest_and_is_cleared() -> None:
         answer = await visit("/", tampered)
         assert answer.json() == {}
         assert set_cookie(answer) == f"{COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+
+
+def test_a_written_cookie_is_the_serializers_own_format_signed_with_the_newest_secret() -> None:
+    older = "an-older-secret-" + SECRET
+    middleware = SessionCookieMiddleware(
+        Starlette(), secret_key=SECRET, secure=False, fallbacks=(older,)
+    )
+    content = {"c": "a-token", "f": [["info", "Ciao, è tutto a posto"]]}
+    value = middleware.dumps(Session(content))
+    assert URLSafeTimedSerializer(SECRET, salt="session-cookie").loads(value) == content
+    with pytest.raises(BadSignature):
+        URLSafeTimedSerializer(older, salt="session-cookie").loads(value)
 
 
 async def test_a_cookie_signed_with_another_secret_makes_a_guest() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.incoming import header
 
 
 class GZip(GZipMiddleware):
@@ -12,9 +14,7 @@ class GZip(GZipMiddleware):
     Starlette's pass-through would still parse the headers of every response (25 µs a page)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accepted = scope["type"] == "http" and "gzip" in Headers(scope=scope).get(
-            "accept-encoding", ""
-        )
+        accepted = scope["type"] == "http" and "gzip" in header(scope, b"accept-encoding")
         await (super().__call__ if accepted else self.app)(scope, receive, send)
 
 
@@ -39,6 +39,7 @@ class SecurityHeadersMiddleware:
         if hsts:
             headers.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
         self.headers = [(name.encode(), value.encode()) for name, value in headers]
+        self.names = frozenset(name for name, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,8 +49,11 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 raw = message["headers"] = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in raw}
-                raw.extend(pair for pair in self.headers if pair[0] not in present)
+                present = dict(raw)
+                if present.keys().isdisjoint(self.names):
+                    raw.extend(self.headers)
+                else:
+                    raw.extend(pair for pair in self.headers if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

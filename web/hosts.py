@@ -7,6 +7,7 @@ It keeps DNS rebinding (a hostile name resolved to this machine) from reading th
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,6 +24,8 @@ class AllowedHostsMiddleware:
     def __init__(self, app: ASGIApp, allowed: Collection[str]) -> None:
         self.app = app
         self.allowed = frozenset(allowed)
+        # Browsers send the same Host on every request: each value is judged once.
+        self._allows = lru_cache(maxsize=64)(self._judge)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self._allowed(scope):
@@ -37,4 +40,7 @@ class AllowedHostsMiddleware:
 
     def _allowed(self, scope: Scope) -> bool:
         hosts = [value for name, value in scope["headers"] if name == b"host"]
-        return len(hosts) == 1 and hostname_of(hosts[0].decode("latin-1")) in self.allowed
+        return len(hosts) == 1 and self._allows(hosts[0])
+
+    def _judge(self, host: bytes) -> bool:
+        return hostname_of(host.decode("latin-1")) in self.allowed

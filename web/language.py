@@ -1,14 +1,14 @@
 """The one place that chooses the language of a request: the visitor's choice (a cookie the
 switcher sets, and a login sets to the account's language), else the best of Accept-Language,
-else English. Pages say which, and vary on what chose it."""
+else English. Pages say which, and vary on what chose it (web/render.py)."""
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request, cookie_parser
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.language import DEFAULT, LANGUAGES, current, negotiate
+from web.incoming import cookie, header
 
 COOKIE = "language"
 YEAR = 365 * 24 * 3600
@@ -31,29 +31,23 @@ class LanguageMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        chosen = cookie_parser(headers.get("cookie", "")).get(COOKIE)
+        chosen = cookie(scope, COOKIE)
         code = chosen if chosen in LANGUAGES else None
-        code = code or negotiate(headers.get("accept-language", "")) or DEFAULT
+        code = code or negotiate(header(scope, b"accept-language")) or DEFAULT
         state = scope.setdefault("state", {})
-        # Kept in the request too: Starlette's outermost handler renders a 500 page after this
-        # middleware has put the context variable back.
+        # Kept in the request too: render() names it in each page's Content-Language, and
+        # Starlette's outermost handler renders a 500 page after the context variable is reset.
         state["language"] = code
         token = current.set(code)
 
-        async def send_with_language(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answer = MutableHeaders(scope=message)
-                if answer.get("content-type", "").startswith("text/html"):
-                    answer["Content-Language"] = code
-                    answer.add_vary_header("Accept-Language")
-                    answer.add_vary_header("Cookie")
-                follow = state.get("language_cookie")
-                if follow and follow != chosen:
-                    answer.append("Set-Cookie", f"{COOKIE}={follow}; {self.attributes}")
+        async def send_with_cookie(message: Message) -> None:
+            follow = state.get("language_cookie")
+            if follow and follow != chosen and message["type"] == "http.response.start":
+                line = f"{COOKIE}={follow}; {self.attributes}".encode()
+                message["headers"] = [*message.get("headers", ()), (b"set-cookie", line)]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_language)
+            await self.app(scope, receive, send_with_cookie)
         finally:
             current.reset(token)

@@ -7,22 +7,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined
-from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts.security_log import describe
-from services.language import DEFAULT, LANGUAGES, N_, gettext, speaking
+from services.language import DEFAULT, LANGUAGES, N_, current, gettext, speaking
 from services.words import install
 from web.session import session_of
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 VARY = "HX-Request, HX-Request-Type"
+# A page also varies with its language, chosen by the language cookie or Accept-Language.
+PAGE_VARY = (VARY + ", Accept-Language, Cookie").encode()
 # Kept as they are in a redirect's URL: the reserved characters, and % (already encoded).
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
@@ -36,11 +37,17 @@ class Site:
     development: bool
 
 
-@dataclass(frozen=True)
-class RequestView:
+class Address(NamedTuple):
+    """The part of a request's URL that templates read: its path and its query string."""
+
+    path: str
+    query: str
+
+
+class RequestView(NamedTuple):
     """The request as templates see it: its URL, not the app behind it."""
 
-    url: URL
+    url: Address
 
 
 @cache
@@ -139,13 +146,14 @@ def tile_url(request: Request) -> Callable[[str], str]:
 def context(request: Request, **values: Any) -> dict[str, Any]:
     """What every template sees: the request, its user, its CSRF token, its consent policy, the
     site (name, base URL, flags) and the tile URLs."""
-    state = request.state
+    scope = request.scope
+    state = scope.get("state", {})
     session = session_of(request)
     return {
-        "request": RequestView(request.url),
-        "user": getattr(state, "user", None),
+        "request": RequestView(Address(scope["path"], scope["query_string"].decode("latin-1"))),
+        "user": state.get("user"),
         "csrf_token": session.csrf_token,
-        "policy": getattr(state, "policy", None),
+        "policy": state.get("policy"),
         "take_flashes": lambda: take_flashes(request),
         "site": request.app.state.site,
         "tile_url": tile_url(request),
@@ -163,10 +171,13 @@ def render(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The whole page, or to an htmx partial request the fragment plus out-of-band parts."""
-    env = templates(request)
+    """The whole page, or to an htmx partial request the fragment plus out-of-band parts, in
+    the request's language, which the answer names."""
+    language = request.scope.get("state", {}).get("language", DEFAULT)
+    env: Environment = request.app.state.templates[language]
     ctx = context(request, **(values or {}))
-    with speaking(getattr(request.state, "language", DEFAULT)):
+    token = current.set(language)
+    try:
         if fragment is not None and wants_fragment(request):
             parts = [env.get_template(fragment).render(ctx)]
             parts += [env.get_template(name).render(ctx, oob=True) for name in oob]
@@ -175,7 +186,11 @@ def render(
             body = "".join(parts)
         else:
             body = env.get_template(page).render(ctx)
-    return HTMLResponse(body, status_code=status, headers={**(headers or {}), "Vary": VARY})
+    finally:
+        current.reset(token)
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    response.raw_headers += [(b"vary", PAGE_VARY), (b"content-language", language.encode())]
+    return response
 
 
 def redirect(request: Request, url: str) -> Response:

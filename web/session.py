@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
+import hmac
 import json
 import secrets
 import time
@@ -9,16 +11,19 @@ from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
-from starlette.datastructures import Headers, MutableHeaders
+from itsdangerous.encoding import int_to_bytes
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.incoming import cookie
 
 COOKIE = "mu_session"
 # Under https: a __Host- cookie can only be set by this origin itself (Secure, Path=/, no Domain),
 # so a sibling subdomain cannot plant or overwrite it.
 HOST_COOKIE = "__Host-mu_session"
 COOKIE_MAX_AGE = 30 * 24 * 3600
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class Session(dict[str, Any]):
@@ -73,7 +78,8 @@ class SessionCookieMiddleware:
         # itsdangerous signs with the last key and accepts any: SECRET_KEY last, older before.
         keys = [*reversed(fallbacks), secret_key]
         self.serializer = URLSafeTimedSerializer(keys, salt="session-cookie")
-        self.signer = self.serializer.make_signer()
+        # The signing key as itsdangerous derives it (from the newest secret), once.
+        self.key = self.serializer.make_signer().derive_key()
         self.secure = secure
         self.name = HOST_COOKIE if secure else COOKIE
         self._verified = lru_cache(maxsize=2048)(self._verify)
@@ -97,10 +103,9 @@ class SessionCookieMiddleware:
             await self.app(scope, receive, send)
             return
         session = Session()
-        raw = Headers(scope=scope).get("cookie", "")
-        value = _cookie_value(raw, self.name)
+        value = cookie(scope, self.name)
         # Moving to https renames the cookie: the old one is read once, then reissued and expired.
-        old = _cookie_value(raw, COOKIE) if self.secure else None
+        old = cookie(scope, COOKIE) if self.secure else None
         if value is None and old is not None:
             value = old
             session.modified = True
@@ -114,15 +119,16 @@ class SessionCookieMiddleware:
         async def send_with_cookie(message: Message) -> None:
             writes = session.modified or old is not None
             if message["type"] == "http.response.start" and (writes or "t" in session):
-                headers = MutableHeaders(scope=message)
+                raw = message["headers"] = list(message.get("headers", ()))
+                names = dict(raw)
                 if session.modified:
-                    headers.append("Set-Cookie", self.cookie_header(session))
+                    raw.append((b"set-cookie", self.cookie_header(session).encode()))
                 if old is not None:
-                    headers.append("Set-Cookie", f"{COOKIE}=; Max-Age=0{self.attributes}")
-                if writes or "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
+                    raw.append((b"set-cookie", f"{COOKIE}=; Max-Age=0{self.attributes}".encode()))
+                if writes or b"cache-control" not in names:
+                    _put(raw, names, b"cache-control", b"no-store")
                 if session.rotated:
-                    headers["X-CSRF-Token"] = session.csrf_token()
+                    _put(raw, names, b"x-csrf-token", session.csrf_token().encode())
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -138,16 +144,24 @@ class SessionCookieMiddleware:
         return f"{self.name}={self.dumps(session)}{age}{self.attributes}"
 
     def dumps(self, session: Session) -> str:
-        """The serializer's own format (compact JSON in URL-safe base64, the timestamp, the
-        signature) without its try at compressing, which a cookie this small never gains from:
-        a quarter less work on every first visit. `self.serializer.loads` reads it back."""
-        payload = json.dumps(session, ensure_ascii=False, separators=(",", ":")).encode()
-        return self.signer.sign(base64_encode(payload)).decode()
+        """The serializer's own format (compact JSON in URL-safe base64, the timestamp, an
+        HMAC-SHA1 of both) made in one pass: without its try at compressing, which a cookie this
+        small never gains from, and with the key derived once (a first visit's cookie costs a
+        third of what `serializer.dumps` takes). `self.serializer.loads` reads it back."""
+        stamp = _base64(int_to_bytes(int(time.time())))
+        value = _base64(_encode(session).encode()) + b"." + stamp
+        return (value + b"." + _base64(hmac.digest(self.key, value, "sha1"))).decode()
 
 
-def _cookie_value(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name:
-            return value
-    return None
+def _put(
+    raw: list[tuple[bytes, bytes]], names: dict[bytes, bytes], name: bytes, value: bytes
+) -> None:
+    """Sets a response header (names are lower case in ASGI), dropping any earlier value."""
+    if name in names:
+        raw[:] = [pair for pair in raw if pair[0] != name]
+    raw.append((name, value))
+
+
+def _base64(data: bytes) -> bytes:
+    """URL-safe base64 without padding, as itsdangerous writes it."""
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")

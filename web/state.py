@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accounts.keys import HasherBusy
 from sql.pool import UNAVAILABLE
 from web.guards import current_user
+from web.incoming import cookie
 from web.render import error_page
 
 RETRY_AFTER = "5"
@@ -19,7 +20,10 @@ YEAR = 365 * 24 * 3600
 
 
 def policy_of(request: Request) -> int | None:
-    value = request.cookies.get(POLICY_COOKIE, "")
+    return _policy(cookie(request.scope, POLICY_COOKIE))
+
+
+def _policy(value: str | None) -> int | None:
     return int(value) if value in ("0", "1", "2", "3") else None
 
 
@@ -31,9 +35,10 @@ class RequestStateMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
+        state = scope.setdefault("state", {})
+        state["user"] = None
+        state["policy"] = _policy(cookie(scope, POLICY_COOKIE))
         request = Request(scope, receive)
-        request.state.user = None
-        request.state.policy = policy_of(request)
         started = False
 
         async def watch(message: Message) -> None:
@@ -42,12 +47,12 @@ class RequestStateMiddleware:
             await send(message)
 
         try:
-            request.state.user = await current_user(request)
+            state["user"] = await current_user(request)
             await self.app(scope, receive, watch)
         except UNAVAILABLE:
             if started:
                 raise
-            request.state.user = None
+            state["user"] = None
             response = error_page(request, 503, {"Retry-After": RETRY_AFTER})
             await response(scope, receive, send)
         except HasherBusy as exc:
