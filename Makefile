@@ -11,7 +11,7 @@ UV := $(BIN)/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: setup lock run test lint browser bench bench-scale messages lighthouse
+.PHONY: setup lock run test lint browser bench bench-scale bench-instructions messages lighthouse
 
 # Each language's catalogue, compiled from its messages.po (the .mo files are not committed).
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
@@ -102,6 +102,14 @@ bench: setup
 
 # The same measurements on an empty database and on a million accounts seeded by SQL, into
 # bench/SCALE.md (about 15 minutes). Quicker: make bench-scale SCALE_ARGS='--accounts 100000'.
+# Instructions per request, app and floor, under valgrind: the same figures whatever the load.
+bench-instructions: setup
+	@command -v valgrind >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; \
+	  else echo "valgrind is missing: install it (apt-get install valgrind)."; exit 1; fi; }
+	$(BIN)/python -m bench.instructions $(INSTRUCTIONS_ARGS)
+
 bench-scale: setup
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

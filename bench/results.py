@@ -72,7 +72,8 @@ def markdown(run: Run) -> str:
         " (the Makefile runs `.venv/bin/python -m bench.run $(BENCH_ARGS)`).",
         f"Machine: {machine()}.",
         f"wrk: {load.seconds} s per endpoint, {load.threads} threads, {load.connections}"
-        " connections; app and floor each under `uvicorn --workers 2`.",
+        " connections; app and floor each under `uvicorn --workers 2`; a page's app and floor"
+        " runs in turns of 2 s (ABBA…), their percentiles pooled over the turns.",
         "",
         "| endpoint | app req/s | p50 ms | p99 ms | errors | floor req/s | app/floor | target"
         " | met |",

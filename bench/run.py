@@ -87,15 +87,15 @@ def pages(run: results.Run, app: Uvicorn, floor: Uvicorn, secret_key: str, reade
         )
     )
     for name, path, cookie, cookie_for_floor, target in measured:
-        ours = wrk.run(app.url + path, "report.lua", run.load, {"BENCH_COOKIE": cookie})
-        theirs = wrk.run(
-            floor.url + path, "report.lua", run.load, {"BENCH_COOKIE": cookie_for_floor}
+        ours, theirs = wrk.side_by_side(
+            (app.url + path, {"BENCH_COOKIE": cookie}),
+            (floor.url + path, {"BENCH_COOKIE": cookie_for_floor}),
+            run.load,
         )
         run.rows.append(results.Row(name, ours, theirs, target))
         print(f"{name}: app {ours.rate:.0f}/s, floor {theirs.rate:.0f}/s", flush=True)
     crowd = replace(run.load, connections=BUSY)
-    busy = wrk.run(app.url + "/", "report.lua", crowd, {})
-    busy_floor = wrk.run(floor.url + "/", "report.lua", crowd, {})
+    busy, busy_floor = wrk.side_by_side((app.url + "/", {}), (floor.url + "/", {}), crowd)
     run.rows.append(results.Row(f"guest home `/`, {BUSY} connections", busy, busy_floor))
     run.findings.append(
         checks.Finding(

@@ -148,7 +148,7 @@ class Bench:
         figures.sweep = sweep
         print(
             f"{database}: sweep {sweep.seconds:.1f} s, {sum(sweep.removed.values()):,} rows,"
-            f" {len(sweep.batches)} batches, longest {sweep.batch_ms(1):.0f} ms {sweep.error}",
+            f" row locks held at most {sweep.locks.holding_ms:.0f} ms {sweep.error}",
             flush=True,
         )
 

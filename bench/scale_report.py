@@ -119,14 +119,12 @@ def _sweep(run: ScaleRun, empty: Figures, full: Figures) -> list[str]:
         if not ok:
             run.missed.append(f"{name} p99 during the sweep: {_times(factor)}{X} without it")
         row(label, cells, f"≤ {SWEEP_TARGET}{X}", ok)
-    row("batch statements", [f"{len(s.batches):,}" for s in sweeps])
-    row("… median, p99", [f"{s.batch_ms(0.5):.0f}, {s.batch_ms(0.99):.0f} ms" for s in sweeps])
-    longest = [s.batch_ms(1) for s in sweeps]
-    ok = longest[1] <= LOCK_TARGET_MS
+    held = [s.locks.holding_ms for s in sweeps]
+    ok = held[1] <= LOCK_TARGET_MS
     if not ok:
-        run.missed.append(f"the longest batch statement held its row locks {longest[1]:.0f} ms")
-    label = "… longest (its row locks held that long)"
-    row(label, [f"{v:.0f} ms" for v in longest], f"≤ {LOCK_TARGET_MS:.0f} ms", ok)
+        run.missed.append(f"a sweep transaction was seen holding its row locks {held[1]:.0f} ms")
+    label = "longest a sweep transaction held row locks, seen by the server every 20 ms"
+    row(label, [f"{v:.0f} ms" for v in held], f"≤ {LOCK_TARGET_MS:.0f} ms", ok)
     blocked = [s.locks.sweep_blocked_ms for s in sweeps]
     ok = blocked[1] <= LOCK_TARGET_MS
     if not ok:
@@ -215,7 +213,8 @@ def markdown(run: ScaleRun) -> str:
         " member's home page (wrk, 8 connections) and logins (4 connections) run against the"
         f' app; "without" is the same load for {load.seconds} s just before (after 3 s to warm'
         f' up), "during" lasts as long as the sweep, at least {load.seconds} s. Locks sampled'
-        " from pg_locks and pg_stat_activity every 20 ms; each batch statement timed.",
+        " from pg_locks and pg_stat_activity every 20 ms, with how long the sweep's open"
+        " transaction has held row locks.",
         "",
         *_sweep(run, empty, full),
         "",

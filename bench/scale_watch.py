@@ -4,12 +4,9 @@ housekeeping sweep (services/housekeeping.py's own, on a pool configured as the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import asyncpg
 
@@ -21,10 +18,12 @@ from sql import pool
 SWEEPER = "bench-scale-sweep"
 EVERY = 0.02
 # The backends waiting for a lock (wait_event_type 'Lock'), the longest wait (pg_locks.waitstart)
-# and who waited on whom; the longest wait on a lock the sweep held; and what the sweep's
-# backend is doing (its wait event, or CPU).
+# and who waited on whom; the longest wait on a lock the sweep held; what the sweep's backend is
+# doing (its wait event, or CPU); and how long its transaction has held row locks (it has an
+# xid from its first deleted row to its commit; timed from the transaction's start, a little
+# early, so never less than the truth).
 SAMPLE = """
-select w.waiting, w.wait_ms, w.sweep_blocks_ms, w.who, s.doing
+select w.waiting, w.wait_ms, w.sweep_blocks_ms, w.who, s.doing, s.holding_ms
 from (select count(*) as waiting, max(wait_ms) as wait_ms,
         max(wait_ms) filter (where by_sweep) as sweep_blocks_ms,
         (array_agg(who order by wait_ms desc))[1] as who
@@ -38,8 +37,11 @@ from (select count(*) as waiting, max(wait_ms) as wait_ms,
                                  where b.pid = any(pg_blocking_pids(a.pid))), '?') || ')' as who
             from pg_stat_activity a join pg_locks l on l.pid = a.pid and not l.granted
             where a.wait_event_type = 'Lock') waits) w,
-    (select max(coalesce(wait_event_type || ' ' || wait_event, 'CPU')) as doing
-     from pg_stat_activity where application_name = $1 and state = 'active') s
+    (select max(coalesce(wait_event_type || ' ' || wait_event, 'CPU'))
+                filter (where state = 'active') as doing,
+            max(extract(epoch from clock_timestamp() - xact_start) * 1000)
+                filter (where backend_xid is not null) as holding_ms
+     from pg_stat_activity where application_name = $1) s
 """
 
 
@@ -54,6 +56,7 @@ class Locks:
     longest_wait_ms: float = 0.0
     longest_wait: str = ""
     sweep_blocked_ms: float = 0.0
+    holding_ms: float = 0.0  # the longest the sweep's backend was seen holding row locks
     doing: Counter[str] = field(default_factory=Counter)
 
     def note(self, row: asyncpg.Record) -> None:
@@ -63,6 +66,7 @@ class Locks:
         if wait > self.longest_wait_ms:
             self.longest_wait_ms, self.longest_wait = wait, row["who"] or ""
         self.sweep_blocked_ms = max(self.sweep_blocked_ms, float(row["sweep_blocks_ms"] or 0))
+        self.holding_ms = max(self.holding_ms, float(row["holding_ms"] or 0))
         if row["doing"]:
             self.doing[row["doing"]] += 1
 
@@ -99,34 +103,6 @@ class Sweep:
     removed: dict[str, int] = field(default_factory=dict)
     error: str = ""
     locks: Locks = field(default_factory=Locks)
-    batches: list[float] = field(default_factory=list)  # each batch statement's milliseconds
-
-    def batch_ms(self, share: float) -> float:
-        """The batch duration at that share of them (0.5: the median, 1: the longest)."""
-        ordered = sorted(self.batches) or [0.0]
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-@contextlib.contextmanager
-def timing_batches(db: pool.PooledDatabase, durations: list[float]) -> Iterator[None]:
-    """Times each connection the sweep holds: each batch of sql/query.py's delete_in_batches is
-    a transaction on a connection of its own, and holds its row locks until it commits."""
-    original = db.acquire
-
-    @contextlib.asynccontextmanager
-    async def timed() -> AsyncIterator[Any]:
-        async with original() as connection:
-            started = time.perf_counter()
-            try:
-                yield connection
-            finally:
-                durations.append((time.perf_counter() - started) * 1000)
-
-    db.acquire = timed  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        db.acquire = original  # type: ignore[method-assign]
 
 
 async def watched_sweep(settings: Settings, database: str, socket_dir: str) -> Sweep:
@@ -141,8 +117,7 @@ async def watched_sweep(settings: Settings, database: str, socket_dir: str) -> S
     watching = asyncio.create_task(_watch(watcher, sweep.locks, done))
     started = time.monotonic()
     try:
-        with timing_batches(db, sweep.batches):
-            sweep.removed = await housekeeping.sweep(db)
+        sweep.removed = await housekeeping.sweep(db)
     except Exception as exc:  # reported in SCALE.md: a sweep that fails at scale is a finding
         sweep.error = f"{type(exc).__name__}: {exc}"
     finally:

@@ -26,13 +26,14 @@ TOKEN = re.compile(
     re.DOTALL,
 )
 # `delete_in_batches`: a batch is at most BATCH rows and never runs longer than HOLD_MS (its
-# statement is cancelled, its row locks given back, and it is retried at half the size); it grows
+# statement is cancelled, its row locks given back, and it is retried at half the size; half the
+# 100 ms that a lock may be held, for the cancellation itself on a busy machine); it grows
 # back while batches stay quick. After each batch it rests REST times as long as the batch took,
 # so a sweep takes at most a third of a core. A batch that cannot delete even SMALLEST rows in
 # time is left to the next sweep.
 BATCH = 1000
 SMALLEST = 8
-HOLD_MS = 100
+HOLD_MS = 50
 REST = 2.0
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -108,10 +109,12 @@ async def delete_in_batches(
     """Deletes the rows of `table` that match `where` in batches in the order of `key` (a
     timestamp column an index serves together with `where`), each batch a statement and a
     transaction of its own, cut short after HOLD_MS: however much has piled up and however busy
-    the machine, no batch holds its row locks longer, and the requests keep most of the CPU.
-    Each batch starts at the last key of the one before, so none walks again over index entries
-    of rows already deleted (a transaction left open elsewhere keeps them from being marked
-    dead). Returns how many rows went."""
+    the machine, no batch holds its row locks longer, and the requests keep most of the CPU. The
+    server commits each as it ends, without waiting for the disk: its locks go at once, even
+    when this event loop is slow to read the answer, and a crash that lost the last batches
+    would only leave rows for the next sweep. Each batch starts at the last key of the one
+    before, so none walks again over index entries of rows already deleted (a transaction left
+    open elsewhere keeps them from being marked dead). Returns how many rows went."""
     # Built from constants of the sql/ modules only; the values are parameters.
     statement = (
         f"with gone as (delete from {table} where ctid = any(array(select ctid from {table}"  # noqa: S608
@@ -119,20 +122,37 @@ async def delete_in_batches(
         f" select count(*) as deleted, max({key}) as last from gone"
     )
     text, names = positional(statement)
+    async with db.acquire() as connection:
+        await connection.execute(f"set statement_timeout = {HOLD_MS}; set synchronous_commit = off")
+        settled = False
+        try:
+            deleted = await _batches(connection, text, names, values)
+            await connection.execute("reset statement_timeout; reset synchronous_commit")
+            settled = True
+        finally:
+            if not settled:
+                # A sweep cut short (the worker stopping) must not hand a page's queries its
+                # time limit: the connection goes rather than back to the pool.
+                connection.terminate()
+    return deleted
+
+
+async def _batches(
+    connection: Any, text: str, names: tuple[str, ...], values: Mapping[str, Any] | None
+) -> int:
+    """The batches of `delete_in_batches` on a connection set for them: each statement is its
+    own transaction, committed by the server as it ends, with no round trip in between."""
     deleted, after, size = 0, EARLIEST, BATCH
     while True:
         started = time.monotonic()
         arguments = _arguments(names, {**(values or {}), "after": after, "batch": size})
         try:
-            async with db.acquire() as connection, connection.transaction():
-                await connection.execute(f"set local statement_timeout = {HOLD_MS}")
-                row = await connection.fetchrow(text, *arguments)
+            row = await connection.fetchrow(text, *arguments)
         except QueryCanceledError:
             if size <= SMALLEST:
                 return deleted
             size //= 2
         else:
-            assert row is not None
             deleted += row["deleted"]
             if row["deleted"] < size:
                 return deleted

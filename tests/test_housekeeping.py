@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import httpx
 
@@ -179,3 +180,29 @@ async def test_a_batch_that_meets_a_locked_row_gives_its_locks_back_at_once_and_
         assert await db.fetch_val(left) == rows - removed
     assert await security_events.prune(db, 365) == rows - removed
     assert not await db.fetch_val(left)
+
+
+async def test_a_sweep_cut_short_leaves_no_time_limit_on_the_pools_connections(
+    client: httpx.AsyncClient, db: PooledDatabase
+) -> None:
+    """The sweep's connection has a time limit set on it: a sweep cancelled mid-way (the worker
+    stopping) closes that connection rather than give it back, so no page query inherits it."""
+    email, _ = await sign_up(client)
+    user_id = await user_id_of(db, email)
+    await db.execute(
+        "insert into minimaluser.tbl_security_event (aut_id, sev_event, sev_at)"
+        " select :u, 'held', now() - interval '400 days' from generate_series(1, 3)",
+        {"u": user_id},
+    )
+    async with db.acquire() as holder, holder.transaction():
+        await holder.execute(
+            "select 1 from minimaluser.tbl_security_event where sev_event = 'held' for update"
+        )
+        sweep = asyncio.create_task(security_events.prune(db, 365))
+        await asyncio.sleep(0.3)
+        sweep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweep
+    limit = "select current_setting('statement_timeout') from pg_sleep(0.05)"
+    limits = await asyncio.gather(*(db.fetch_val(limit) for _ in range(8)))
+    assert set(limits) == {"0"}
