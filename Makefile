@@ -93,28 +93,27 @@ lint: setup
 test: setup browser lint
 	$(BIN)/pytest
 
+# A Debian package a benchmark runs: installed as root where apt-get exists, else named.
+define debian_package
+@command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+  else echo "$(1) is missing: install it (apt-get install $(1))."; exit 1; fi; }
+endef
+
 bench: setup
-	@command -v wrk >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else echo "wrk is missing: install it (apt-get install wrk)."; exit 1; fi; }
+	$(call debian_package,wrk)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # The same measurements on an empty database and on a million accounts seeded by SQL, into
 # bench/SCALE.md (about 15 minutes). Quicker: make bench-scale SCALE_ARGS='--accounts 100000'.
 # Instructions per request, app and floor, under valgrind: the same figures whatever the load.
 bench-instructions: setup
-	@command -v valgrind >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; \
-	  else echo "valgrind is missing: install it (apt-get install valgrind)."; exit 1; fi; }
+	$(call debian_package,valgrind)
 	$(BIN)/python -m bench.instructions $(INSTRUCTIONS_ARGS)
 
 bench-scale: setup
-	@command -v wrk >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else echo "wrk is missing: install it (apt-get install wrk)."; exit 1; fi; }
+	$(call debian_package,wrk)
 	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 # Lighthouse 12 (mobile) on the public pages and a member's profile: bench/LIGHTHOUSE.md.
