@@ -110,10 +110,16 @@ def environments(auto_reload: bool) -> dict[str, Environment]:
     return {code: environment(auto_reload, code) for code in LANGUAGES}
 
 
+def language_of(request: Request) -> str:
+    """The language the middleware chose for this request (English before it ran)."""
+    language: str = request.scope.get("state", {}).get("language", DEFAULT)
+    return language
+
+
 def templates(request: Request) -> Environment:
     """The templates in the request's language."""
     envs: dict[str, Environment] = request.app.state.templates
-    return envs[getattr(request.state, "language", DEFAULT)]
+    return envs[language_of(request)]
 
 
 def is_htmx(request: Request) -> bool:
@@ -173,8 +179,8 @@ def render(
 ) -> HTMLResponse:
     """The whole page, or to an htmx partial request the fragment plus out-of-band parts, in
     the request's language, which the answer names."""
-    language = request.scope.get("state", {}).get("language", DEFAULT)
-    env: Environment = request.app.state.templates[language]
+    language = language_of(request)
+    env = templates(request)
     ctx = context(request, **(values or {}))
     token = current.set(language)
     try:
@@ -229,7 +235,7 @@ def error_page(request: Request, status: int, headers: dict[str, str] | None = N
     status = status if status in ERROR_TITLES else 500
     # The "try again" link follows the request's path, which anyone can write: a local one only.
     retry = local_path(request.url.path)
-    with speaking(getattr(request.state, "language", DEFAULT)):
+    with speaking(language_of(request)):
         title = gettext(ERROR_TITLES[status])
     values = {"status": status, "title": title, "retry": retry}
     return render(
